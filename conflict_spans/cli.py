@@ -1,0 +1,129 @@
+"""The ``conflict-spans`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import CorpusError
+
+
+def _print_problems(problems, limit: int | None = None) -> None:
+    for p in problems[:limit]:
+        print(p.format(), file=sys.stderr)
+    if limit is not None and len(problems) > limit:
+        print(f"... and {len(problems) - limit} more", file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validate import validate_paths
+
+    problems, n_docs = validate_paths([Path(p) for p in args.paths])
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    _print_problems(errors + warnings)
+    print(f"{n_docs} documents checked: {len(errors)} errors, {len(warnings)} warnings")
+    return 1 if errors else 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .build import load_splits
+    from .corpus_io import read_documents
+    from .stats import stats_table
+
+    path = Path(args.path)
+    if path.is_dir() and (path / "data").is_dir():
+        by_split = load_splits(path / "data")
+    elif path.is_dir() and all((path / f"{s}.jsonl").exists() for s in ("train", "validation", "test")):
+        by_split = load_splits(path)
+    else:
+        by_split = {"all": read_documents(path)}
+        by_split = {path.stem: by_split["all"]}
+    print(stats_table(by_split), end="")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
+    from .paths import DATA_DIR, SOURCE_DIR, SPLITS_FILE
+
+    by_split = build(Path(args.src or SOURCE_DIR), Path(args.out or DATA_DIR), Path(args.splits or SPLITS_FILE))
+    print(", ".join(f"{split}: {len(docs)} documents" for split, docs in by_split.items()))
+    return 0
+
+
+def cmd_markup(args: argparse.Namespace) -> int:
+    from .corpus_io import atomic_write_text, read_documents
+    from .markup import document_to_markup
+
+    docs = read_documents(Path(args.input))
+    out = Path(args.output_dir)
+    contents = {doc.id: document_to_markup(doc) for doc in docs}
+    for doc_id, text in contents.items():
+        folder = out / str(next(d for d in docs if d.id == doc_id).meta.get("conflict", "")) if args.by_conflict else out
+        atomic_write_text(folder / f"{doc_id}.txt", text)
+    print(f"wrote {len(contents)} files under {out}")
+    return 0
+
+
+def cmd_conll(args: argparse.Namespace) -> int:
+    from .corpus_io import read_documents
+    from .hf import write_conll
+
+    write_conll(Path(args.output), read_documents(Path(args.input)))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="conflict-spans", description="Annotated conflict-news corpus: validate, build, inspect, train, evaluate, annotate.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check corpus files (JSONL or authoring sources) against every rule code can check")
+    p.add_argument("paths", nargs="+", help="JSONL files, .txt sources or folders of them")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("stats", help="counts per label, per split and per conflict")
+    p.add_argument("path", nargs="?", default="corpus", help="corpus folder (with data/), a folder of split files, or one JSONL file")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("build", help="authoring sources -> corpus/data/{train,validation,test}.jsonl, assigning new stories to splits")
+    p.add_argument("--src", help="sources folder (default corpus/src)")
+    p.add_argument("--out", help="output folder (default corpus/data)")
+    p.add_argument("--splits", help="split assignment file (default corpus/splits.json)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("markup", help="JSONL -> authoring sources (one .txt per document)")
+    p.add_argument("input", help="JSONL file")
+    p.add_argument("output_dir", help="folder to write <id>.txt files into")
+    p.add_argument("--by-conflict", action="store_true", help="write into <output_dir>/<conflict>/")
+    p.set_defaults(func=cmd_markup)
+
+    p = sub.add_parser("conll", help="export a JSONL file as CoNLL (word<TAB>IOB2 tag)")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.set_defaults(func=cmd_conll)
+
+    from . import cli_extra
+
+    cli_extra.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CorpusError as exc:
+        _print_problems(exc.problems)
+        print(f"failed: {len(exc.problems)} problem(s); nothing was written", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"ERROR: {exc.filename}: no such file. Fix: check the path.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Documents and spans in the corpus convention.
+
+One span convention, stated once: half-open ``[start, end)`` character offsets
+in Python ``str`` indices (Unicode code points), as Label Studio
+``value.start/end`` and spaCy ``start_char/end_char`` use.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import errors
+from .errors import Problem
+from .schema import LABEL_NAMES, LABELS_WITH_STATUS, STATUS_VALUES
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: int
+    end: int
+    label: str
+    status: str | None = None
+    score: float | None = field(default=None, compare=False)
+
+    def text_in(self, text: str) -> str:
+        return text[self.start:self.end]
+
+    def to_dict(self, text: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"start": self.start, "end": self.end, "label": self.label}
+        if self.status is not None:
+            out["status"] = self.status
+        if self.score is not None:
+            out["score"] = round(float(self.score), 6)
+        if text is not None:
+            out["text"] = text[self.start:self.end]
+        return out
+
+
+@dataclass
+class Document:
+    id: str
+    text: str
+    spans: list[Span]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, with_span_text: bool = True) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "spans": [s.to_dict(self.text if with_span_text else None) for s in sorted(self.spans)],
+            "meta": self.meta,
+        }
+
+
+def is_word_char(ch: str) -> bool:
+    """Letters, digits and combining marks form words."""
+    return unicodedata.category(ch)[0] in "LNM"
+
+
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:(?:\w\.){2,}|[A-Z][a-z]{0,3}\.|[A-Z]\.)$")
+
+
+def ends_with_abbreviation(span_text: str) -> bool:
+    """True when a final period belongs to an abbreviation (``U.S.``, ``Lt.``)."""
+    return bool(_ABBREVIATION.search(span_text))
+
+
+def document_from_dict(raw: Any, *, path: str | None = None, line: int | None = None) -> tuple[Document | None, list[Problem]]:
+    """Parse one JSONL record. Returns the document (or None) and every problem found."""
+    where = {"path": path, "line": line}
+    if not isinstance(raw, dict):
+        return None, [Problem("record", "record is not a JSON object", 'write one object {"id", "text", "spans", "meta"} per line', value=type(raw).__name__, **where)]
+    rid = raw.get("id")
+    where["record"] = None if rid is None else str(rid)
+    problems: list[Problem] = []
+    for key in ("id", "text", "spans"):
+        if key not in raw:
+            problems.append(Problem("missing-key", f"record has no {key!r} key", f"add {key!r} (records need id, text, spans; meta is optional)", **where))
+    if problems:
+        return None, problems
+    if not isinstance(rid, str) or not rid:
+        problems.append(Problem("id", "id must be a non-empty string", "give the record a unique string id", value=repr(rid), **where))
+    text = raw["text"]
+    if not isinstance(text, str):
+        return None, problems + [Problem("text", "text must be a string", "store the document text as a JSON string", value=type(text).__name__, **where)]
+    if text.startswith("\ufeff"):
+        problems.append(Problem("bom", "text starts with a byte-order mark (U+FEFF)", "remove the BOM from the text and shift the offsets by one", **where))
+    meta = raw.get("meta", {})
+    if not isinstance(meta, dict):
+        problems.append(Problem("meta", "meta must be an object", "store metadata as a JSON object", value=type(meta).__name__, **where))
+        meta = {}
+    if not isinstance(raw["spans"], list):
+        return None, problems + [Problem("spans", "spans must be a list", "store spans as a JSON list of objects", value=type(raw["spans"]).__name__, **where)]
+    spans: list[Span] = []
+    for i, rs in enumerate(raw["spans"]):
+        span, span_problems = span_from_dict(rs, text, index=i, **where)
+        problems += span_problems
+        if span is not None:
+            spans.append(span)
+    if len(spans) != len(raw["spans"]):
+        return None, problems
+    return Document(str(rid), text, spans, dict(meta)), problems
+
+
+def span_from_dict(rs: Any, text: str, *, index: int, **where) -> tuple[Span | None, list[Problem]]:
+    if not isinstance(rs, dict):
+        return None, [Problem("span", f"span #{index} is not an object", 'write spans as {"start", "end", "label"}', value=repr(rs), **where)]
+    missing = [k for k in ("start", "end", "label") if k not in rs]
+    if missing:
+        return None, [Problem("missing-key", f"span #{index} lacks {', '.join(missing)}", "every span needs start, end and label", value=repr(rs), **where)]
+    start, end, label = rs["start"], rs["end"], rs["label"]
+    if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
+        return None, [Problem("offsets", f"span #{index} offsets must be integers", "use integer code-point offsets", value=f"{start!r}:{end!r}", **where)]
+    if not (0 <= start < end <= len(text)):
+        if start >= end and 0 <= end <= start <= len(text):
+            return None, [Problem("offsets", f"span #{index} is empty or reversed: start {start} >= end {end}", "offsets are half-open [start, end) with start < end", value=f"{start}:{end}", **where)]
+        return None, [errors.offsets_out_of_range(start, end, len(text), **where)]
+    if "text" in rs and rs["text"] != text[start:end]:
+        return None, [errors.text_mismatch(text[start:end], str(rs["text"]), **where)]
+    status = rs.get("status")
+    score = rs.get("score")
+    return Span(start, end, str(label), status, score), []
+
+
+def check_spans(doc: Document, *, path: str | None = None, line: int | None = None) -> list[Problem]:
+    """Every span rule that code can check (spec G1, G2, C5 and the schema)."""
+    where = {"path": path, "line": line, "record": doc.id}
+    problems: list[Problem] = []
+    text = doc.text
+    for span in sorted(doc.spans):
+        surface = text[span.start:span.end]
+        desc = f"{span.label} {surface!r} [{span.start}, {span.end})"
+        if span.label not in LABEL_NAMES:
+            problems.append(errors.unknown_label(span.label, LABEL_NAMES, **where))
+            continue
+        if span.label in LABELS_WITH_STATUS:
+            if span.status not in STATUS_VALUES:
+                problems.append(errors.bad_status(span.label, span.status, STATUS_VALUES, desc=desc, **where))
+        elif span.status is not None:
+            problems.append(errors.bad_status(span.label, span.status, STATUS_VALUES, desc=desc, **where))
+        first, last = surface[0], surface[-1]
+        if first.isspace() or last.isspace():
+            problems.append(Problem("edge-space", f"span {desc} has whitespace at its edge", "move start/end so the span carries no surrounding whitespace", value=surface, **where))
+        elif not is_word_char(first) or unicodedata.category(first)[0] == "M":
+            problems.append(Problem("edge-punct", f"span {desc} starts with punctuation or a symbol", "start the span at its first letter or digit (spec G1)", value=surface, **where))
+        elif not is_word_char(last) and not (last == "." and ends_with_abbreviation(surface)):
+            problems.append(Problem("edge-punct", f"span {desc} ends with punctuation or a symbol", "end the span at its last letter or digit; only an abbreviation keeps its final period (spec G1)", value=surface, **where))
+        if span.start > 0 and is_word_char(text[span.start - 1]) and is_word_char(first):
+            problems.append(Problem("word-boundary", f"span {desc} starts inside a word ({text[max(0, span.start - 10):span.end]!r})", "extend the span to the start of the word", value=surface, **where))
+        if span.end < len(text) and is_word_char(text[span.end]) and (is_word_char(last) or unicodedata.category(text[span.end])[0] == "M"):
+            problems.append(Problem("word-boundary", f"span {desc} ends inside a word ({text[span.start:span.end + 10]!r})", "extend the span to the end of the word", value=surface, **where))
+    ordered = sorted(doc.spans)
+    for a, b in zip(ordered, ordered[1:]):
+        if b.start < a.end:
+            problems.append(errors.overlap(f"{a.label} {text[a.start:a.end]!r} [{a.start}, {a.end})", f"{b.label} {text[b.start:b.end]!r} [{b.start}, {b.end})", **where))
+    return problems

@@ -1,0 +1,73 @@
+"""Deterministic, stable, stratified document-level splits.
+
+Each story group (``meta.group``, else the document id) is assigned once and
+the assignment is kept in ``corpus/splits.json``; a new group never moves an
+old one. A new group goes to the split furthest below its target share within
+its conflict (ties broken by a hash of the group id), so every split covers
+every conflict and the shares stay near 80/10/10.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from .document import Document
+from .schema import SPLITS
+
+TARGETS: dict[str, float] = {"train": 0.8, "validation": 0.1, "test": 0.1}
+
+
+def group_of(doc: Document) -> str:
+    return str(doc.meta.get("group") or doc.id)
+
+
+def _hash(value: str) -> int:
+    return int(hashlib.sha256(value.encode("utf-8")).hexdigest()[:12], 16)
+
+
+def assign_splits(docs: list[Document], existing: dict[str, str] | None = None) -> dict[str, str]:
+    """Return ``{group: split}`` covering every group in ``docs``; ``existing`` is never changed."""
+    assignment = dict(existing or {})
+    groups: dict[str, list[Document]] = defaultdict(list)
+    for doc in docs:
+        groups[group_of(doc)].append(doc)
+    by_conflict: dict[str, list[str]] = defaultdict(list)
+    for group, members in groups.items():
+        by_conflict[str(members[0].meta.get("conflict", ""))].append(group)
+    for conflict in sorted(by_conflict):
+        sizes = Counter()
+        for group in by_conflict[conflict]:
+            if group in assignment:
+                sizes[assignment[group]] += len(groups[group])
+        new = sorted((g for g in by_conflict[conflict] if g not in assignment), key=lambda g: (_hash(g), g))
+        for group in new:
+            total = sum(sizes.values()) + len(groups[group])
+            # deficit of each split after adding this group elsewhere
+            def deficit(split: str) -> tuple[float, int]:
+                return (TARGETS[split] * total - sizes[split], -SPLITS.index(split))
+            # the first groups of a conflict go to train, then fill the smaller splits
+            split = max(SPLITS, key=deficit)
+            assignment[group] = split
+            sizes[split] += len(groups[group])
+    return assignment
+
+
+def load_assignment(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return dict(data.get("groups", {}))
+
+
+def dump_assignment(assignment: dict[str, str]) -> str:
+    return json.dumps({"about": "story group -> split; assigned once, never moved (conflict_spans/splits.py)", "groups": dict(sorted(assignment.items()))}, indent=1, ensure_ascii=False) + "\n"
+
+
+def split_documents(docs: list[Document], assignment: dict[str, str]) -> dict[str, list[Document]]:
+    out: dict[str, list[Document]] = {s: [] for s in SPLITS}
+    for doc in sorted(docs, key=lambda d: d.id):
+        out[assignment[group_of(doc)]].append(doc)
+    return out

@@ -1,0 +1,44 @@
+"""Counts per label, per split and per conflict."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from .document import Document
+from .schema import LABEL_NAMES, STATUS_VALUES
+
+
+def label_counts(docs: list[Document]) -> Counter:
+    counts: Counter = Counter()
+    for doc in docs:
+        for span in doc.spans:
+            counts[span.label] += 1
+            if span.status:
+                counts[f"{span.label}:{span.status}"] += 1
+    return counts
+
+
+def stats_table(docs_by_split: dict[str, list[Document]]) -> str:
+    """A Markdown report: per split, per label, per conflict."""
+    all_docs = [d for docs in docs_by_split.values() for d in docs]
+    cols = list(LABEL_NAMES)
+    lines = ["## Per split", "", "| split | docs | words | " + " | ".join(cols) + " | spans |", "|" + "---|" * (len(cols) + 4)]
+    for split, docs in list(docs_by_split.items()) + [("all", all_docs)]:
+        c = label_counts(docs)
+        words = sum(len(d.text.split()) for d in docs)
+        lines.append(f"| {split} | {len(docs)} | {words} | " + " | ".join(str(c[label]) for label in cols) + f" | {sum(c[label] for label in cols)} |")
+    c = label_counts(all_docs)
+    lines += ["", "CASUALTY status: " + ", ".join(f"{s} {c['CASUALTY:' + s]}" for s in STATUS_VALUES), ""]
+    by_conflict: dict[str, list[Document]] = defaultdict(list)
+    split_of = {d.id: s for s, docs in docs_by_split.items() for d in docs}
+    for doc in all_docs:
+        by_conflict[str(doc.meta.get("conflict", "(none)"))].append(doc)
+    lines += ["## Per conflict", "", "| conflict | docs | share | " + " | ".join(s for s in docs_by_split) + " | " + " | ".join(cols) + " |", "|" + "---|" * (3 + len(docs_by_split) + len(cols))]
+    for conflict in sorted(by_conflict):
+        docs = by_conflict[conflict]
+        cc = label_counts(docs)
+        per_split = [sum(1 for d in docs if split_of[d.id] == s) for s in docs_by_split]
+        lines.append(f"| {conflict} | {len(docs)} | {len(docs) / max(1, len(all_docs)):.1%} | " + " | ".join(map(str, per_split)) + " | " + " | ".join(str(cc[label]) for label in cols) + " |")
+    genres = Counter(str(d.meta.get("genre", "(none)")) for d in all_docs)
+    lines += ["", "## Per genre", "", ", ".join(f"{g} {n}" for g, n in sorted(genres.items()))]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,79 @@
+"""``conflict-spans validate``: every rule that code can check, with actionable messages."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from .corpus_io import collect
+from .document import Document, check_spans
+from .errors import Problem
+from .near_duplicates import find_near_duplicates
+from .schema import CONFLICTS, GENRES
+from .splits import group_of
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def check_meta(doc: Document, path: str, line: int | None) -> list[Problem]:
+    """Corpus metadata, checked where present (user JSONL may carry none)."""
+    where = {"path": path, "line": line, "record": doc.id}
+    problems = []
+    meta = doc.meta
+    if "conflict" in meta and meta["conflict"] not in CONFLICTS:
+        problems.append(Problem("meta", "unknown conflict code", f"use one of {', '.join(CONFLICTS)} or add the conflict to conflict_spans/schema.py", value=str(meta["conflict"]), **where))
+    if "genre" in meta and meta["genre"] not in GENRES:
+        problems.append(Problem("meta", "unknown genre", f"use one of {', '.join(GENRES)}", value=str(meta["genre"]), **where))
+    if meta.get("date") and not _DATE.match(str(meta["date"])):
+        problems.append(Problem("meta", "date must be YYYY-MM-DD", "write the event date as YYYY-MM-DD or leave it out", value=str(meta["date"]), **where))
+    if path.endswith(".txt"):
+        stem = Path(path).stem
+        if stem != doc.id:
+            problems.append(Problem("id", f"id does not match the file name {stem!r}", "name the file <id>.txt", value=doc.id, **where))
+        for key in ("conflict", "country", "genre"):
+            if not meta.get(key):
+                problems.append(Problem("meta", f"source file has no {key!r} in its header", f"add '{key}: ...' (annotation/AUTHORING.md)", **where))
+    if not doc.text.strip():
+        problems.append(Problem("text", "text is empty", "remove the record or give it text", **where))
+    return problems
+
+
+def validate_paths(paths: list[Path], split_of_file: dict[str, str] | None = None) -> tuple[list[Problem], int]:
+    """Validate all files together (ids and near-duplicates are checked across them)."""
+    problems: list[Problem] = []
+    docs: list[tuple[str, int | None, Document]] = []
+    for path in paths:
+        found, parse_problems = collect(path)
+        problems += parse_problems
+        docs += found
+    where_of: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
+    for path, line, doc in docs:
+        problems += check_spans(doc, path=path, line=line)
+        problems += check_meta(doc, path, line)
+        where_of[doc.id].append((path, line))
+    for doc_id, places in where_of.items():
+        if len(places) > 1:
+            listed = "; ".join(f"{p}:{ln}" if ln else p for p, ln in places)
+            problems.append(Problem("duplicate-id", f"id used by {len(places)} records ({listed})", "give every document a unique id", record=doc_id, value=doc_id))
+    unique = {doc.id: (path, doc) for path, _, doc in docs}
+    split_of = {doc_id: _split_for(path, split_of_file) for doc_id, (path, _) in unique.items()}
+    groups = {doc_id: group_of(doc) for doc_id, (_, doc) in unique.items()}
+    for dup in find_near_duplicates({doc_id: doc.text for doc_id, (_, doc) in unique.items()}):
+        across = split_of[dup.a] and split_of[dup.b] and split_of[dup.a] != split_of[dup.b]
+        kind = "across splits " if across else ""
+        same_story = groups[dup.a] == groups[dup.b]
+        problems.append(Problem(
+            "near-duplicate",
+            f"texts of {dup.a!r} and {dup.b!r} are {'identical' if dup.overlap == 1.0 else 'near-duplicates'} {kind}({dup.overlap:.0%} of word 5-grams shared)",
+            "rewrite one of them in its own words or remove it" + ("" if same_story else "; if they are one story, give them the same group"),
+            path=unique[dup.a][0], record=dup.a, value=dup.b,
+        ))
+    return problems, len(docs)
+
+
+def _split_for(path: str, split_of_file: dict[str, str] | None) -> str | None:
+    if split_of_file and path in split_of_file:
+        return split_of_file[path]
+    stem = Path(path).stem
+    return stem if stem in ("train", "validation", "test") else None
