@@ -2,9 +2,11 @@
 
 Each story group (``meta.group``, else the document id) is assigned once and
 the assignment is kept in ``corpus/splits.json``; a new group never moves an
-old one. A new group goes to the split furthest below its target share within
-its conflict (ties broken by a hash of the group id), so every split covers
-every conflict and the shares stay near 80/10/10.
+old one. A new group goes first to a split that its conflict does not yet cover (once
+train holds two of its groups), otherwise to the split furthest below its
+target share within the conflict; groups are taken in the order of a hash of
+their id. So every split covers every conflict with at least four story
+groups, and the shares stay near 80/10/10.
 """
 
 from __future__ import annotations
@@ -46,10 +48,11 @@ def assign_splits(docs: list[Document], existing: dict[str, str] | None = None) 
         for group in new:
             total = sum(sizes.values()) + len(groups[group])
             # deficit of each split after adding this group elsewhere
-            def deficit(split: str) -> tuple[float, int]:
-                return (TARGETS[split] * total - sizes[split], -SPLITS.index(split))
-            # the first groups of a conflict go to train, then fill the smaller splits
-            split = max(SPLITS, key=deficit)
+            def priority(split: str) -> tuple[bool, float, int]:
+                # coverage first: once train holds two groups, an empty split of this conflict is filled
+                uncovered = sizes[split] == 0 and (split == "train" or sizes["train"] >= 2)
+                return (uncovered, TARGETS[split] * total - sizes[split], -SPLITS.index(split))
+            split = max(SPLITS, key=priority)
             assignment[group] = split
             sizes[split] += len(groups[group])
     return assignment

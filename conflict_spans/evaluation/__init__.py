@@ -1,0 +1,7 @@
+"""Evaluation on the held-out split: our model and the baselines side by side.
+
+``run.evaluate`` is the entry point (``python eval/evaluate.py`` and
+``conflict-spans evaluate`` call it); the scorers themselves are pure functions
+in :mod:`conflict_spans.scoring`, :mod:`conflict_spans.bootstrap` and
+:mod:`conflict_spans.errorlist`.
+"""

@@ -1,0 +1,239 @@
+"""One evaluation run: our model and the baselines on the same split, scored the same way.
+
+:func:`evaluate` builds the systems, predicts the held-out split once per
+system (gold spans removed), scores every prediction with the same functions
+(:mod:`conflict_spans.scoring`, :mod:`conflict_spans.bootstrap`), lists the
+errors, evaluates on re3d when asked, writes the report and, for our model,
+``MODEL_CARD.md`` next to it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_f1, paired_difference
+from ..build import load_splits
+from ..document import Document
+from ..errorlist import ErrorRecord, error_records, kind_counts
+from ..errors import CorpusError, Problem
+from ..paths import DATA_DIR, REPO_ROOT
+from ..schema import LABEL_NAMES, SPLITS
+from ..scoring import SchemeReport, StrictReport, nervaluate_scores, relabel, strict_scores, word_confusion
+from .baselines import BASELINES, SPACY_LABEL_MAP, BaselineContext
+from .predictors import Predictions, Predictor, load_model_predictor, predict_checked
+from .re3d import RE3D_DIR, RE3D_LABEL_MAP, evaluate_re3d, load_re3d_map
+from .spacy_baseline import SPACY_CONFIG
+
+MODEL = "model"
+DEFAULT_OUT = REPO_ROOT / "eval" / "results"
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("CONFLICT_SPANS_CACHE", Path.home() / ".cache" / "conflict-spans"))
+
+
+@dataclass
+class Options:
+    model: Path | None = None
+    out: Path = DEFAULT_OUT
+    baselines: tuple[str, ...] = tuple(BASELINES)
+    data: Path = DATA_DIR
+    split: str = "test"
+    re3d: Path | None = None
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    spacy_config: Path = SPACY_CONFIG
+    spacy_label_map: Path = SPACY_LABEL_MAP
+    re3d_label_map: Path = RE3D_LABEL_MAP
+    n_resamples: int = DEFAULT_RESAMPLES
+    seed: int = DEFAULT_SEED
+    model_card: bool = True
+    command: str = "python eval/evaluate.py"
+
+
+@dataclass
+class SystemResult:
+    name: str
+    description: str
+    split: str
+    predictions: Predictions
+    strict: StrictReport
+    schemes: dict[str, SchemeReport]
+    bootstrap: dict[str, Any]
+    coarse: dict[str, Any]
+    confusion: tuple[np.ndarray, tuple[str, ...]]
+    errors: list[ErrorRecord]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def notes(self) -> list[tuple[str, str]]:
+        """Facts a reader needs beside the scores (what a baseline cannot predict, how it was trained)."""
+        out = []
+        for label, why in self.info.get("not_predictable", {}).items():
+            out.append((f"cannot predict {label}", why))
+        if "train_seconds" in self.info:
+            cached = " (reused from the cache)" if self.info.get("cached") else ""
+            out.append(("training", f"{self.info['train_seconds']:.0f} s on CPU{cached}; {self.info['train_documents']} train / "
+                                    f"{self.info['validation_documents']} validation documents; checkpoint chosen on validation "
+                                    f"(validation ents_f {100 * self.info['validation_scores'].get('ents_f', 0):.1f}); {self.info['folder']}"))
+            out.append(("spans not on spaCy tokens", str(len(self.info.get("misaligned_spans", [])))))
+        if "label_map" in self.info:
+            out.append(("label map", str(self.info["label_map"])))
+        return out
+
+    def to_dict(self, files: dict[str, str] | None = None) -> dict[str, Any]:
+        matrix, axis = self.confusion
+        return {
+            "description": self.description,
+            "strict": self.strict.to_dict(),
+            "nervaluate": {s: r.to_dict() for s, r in self.schemes.items()},
+            "bootstrap": self.bootstrap,
+            "coarse": self.coarse,
+            "word_confusion": {"axis": list(axis), "matrix": matrix.tolist()},
+            "errors": kind_counts(self.errors),
+            "predicted_spans": sum(len(d.spans) for d in self.predictions.docs),
+            "overlapping_predictions": [{"doc_id": doc_id, "a": a.to_dict(), "b": b.to_dict()} for doc_id, a, b in self.predictions.overlapping],
+            "predict_seconds": round(self.predictions.seconds, 2),
+            "info": self.info,
+            "files": files or {},
+        }
+
+
+@dataclass
+class Evaluation:
+    split: str
+    data_dir: str
+    command: str
+    labels: tuple[str, ...]
+    gold_docs: list[Document]
+    coarse_map: dict[str, str | None]
+    coarse_classes: tuple[str, ...]
+    settings: dict[str, Any]
+    systems: dict[str, SystemResult] = field(default_factory=dict)
+    comparisons: dict[str, dict[str, float]] = field(default_factory=dict)
+    re3d: dict[str, Any] | None = None
+    splits: dict[str, list[Document]] = field(default_factory=dict)
+
+    def gold_counts(self) -> dict[str, int]:
+        counts = Counter(s.label for d in self.gold_docs for s in d.spans)
+        return {label: counts.get(label, 0) for label in self.labels}
+
+    def to_dict(self, files: Mapping[str, dict[str, str]] | None = None) -> dict[str, Any]:
+        files = files or {}
+        return {
+            "split": self.split, "data_dir": self.data_dir, "command": self.command, "documents": len(self.gold_docs),
+            "gold_spans": self.gold_counts(), "labels": list(self.labels), "settings": self.settings,
+            "coarse_map": self.coarse_map,
+            "systems": {name: r.to_dict(files.get(name)) for name, r in self.systems.items()},
+            "comparisons": self.comparisons, "re3d": self.re3d,
+        }
+
+
+def score_system(name: str, description: str, split: str, gold_docs: Sequence[Document], predictions: Predictions, *,
+                 coarse_map: Mapping[str, str | None], coarse_classes: Sequence[str], n_resamples: int, seed: int,
+                 info: dict[str, Any] | None = None) -> SystemResult:
+    gold = [d.spans for d in gold_docs]
+    pred = [d.spans for d in predictions.docs]
+    coarse_gold, coarse_pred = relabel(gold, coarse_map), relabel(pred, coarse_map)
+    coarse_strict = strict_scores(coarse_gold, coarse_pred, coarse_classes)
+    coarse_overlap = nervaluate_scores(coarse_gold, coarse_pred, coarse_classes, schemes=("ent_type",))["ent_type"]
+    coarse = {"exact": {"precision": coarse_strict.micro.precision, "recall": coarse_strict.micro.recall, "f1": coarse_strict.micro.f1},
+              "overlap": {"precision": coarse_overlap.overall.precision, "recall": coarse_overlap.overall.recall, "f1": coarse_overlap.overall.f1},
+              "per_class": {c: {"exact_f1": coarse_strict.per_label[c].f1, "overlap_f1": coarse_overlap.per_label[c].f1} for c in coarse_classes}}
+    return SystemResult(
+        name=name, description=description, split=split, predictions=predictions,
+        strict=strict_scores(gold, pred, LABEL_NAMES),
+        schemes=nervaluate_scores(gold, pred, LABEL_NAMES),
+        bootstrap=bootstrap_f1(gold, pred, LABEL_NAMES, n_resamples=n_resamples, seed=seed),
+        coarse=coarse,
+        confusion=word_confusion([d.text for d in gold_docs], gold, pred, LABEL_NAMES),
+        errors=error_records(gold_docs, predictions.docs),
+        info=info or {},
+    )
+
+
+DESCRIPTIONS = {
+    "spacy-pretrained": "spaCy en_core_web_sm (OntoNotes NER) with its labels mapped to ours by eval/spacy_label_map.json; no training on our data.",
+    "spacy-finetuned": "spaCy NER on en_core_web_sm's pretrained tokenizer, token encoder and hidden layer, fine-tuned on our train split with `spacy train` (eval/spacy/config.cfg); CPU.",
+}
+
+
+def build_systems(options: Options, splits: dict[str, list[Document]], log: Callable[[str], None]) -> tuple[dict[str, Predictor], dict[str, dict[str, Any]], dict[str, str]]:
+    systems: dict[str, Predictor] = {}
+    infos: dict[str, dict[str, Any]] = {}
+    descriptions: dict[str, str] = {}
+    if options.model is not None:
+        systems[MODEL] = load_model_predictor(options.model)
+        descriptions[MODEL] = f"Our model: {options.model}."
+        infos[MODEL] = {"model_dir": str(options.model)}
+    unknown = [b for b in options.baselines if b not in BASELINES]
+    if unknown:
+        raise CorpusError(Problem("baselines", "unknown baseline name(s)", f"choose from {', '.join(BASELINES)}", value=", ".join(unknown)))
+    for name in options.baselines:
+        ctx = BaselineContext(splits, options.cache_dir, options.spacy_config, options.spacy_label_map, log=log)
+        systems[name] = BASELINES[name](ctx)
+        infos[name] = ctx.info or {}
+        descriptions[name] = DESCRIPTIONS[name]
+    return systems, infos, descriptions
+
+
+def evaluate(options: Options, *, systems: Mapping[str, Predictor] | None = None, log: Callable[[str], None] | None = None) -> Evaluation:
+    """Score every system on ``options.split`` and write the report to ``options.out``.
+
+    ``systems`` adds ready predictors by name (tests pass stand-ins here); the
+    model and baselines named in ``options`` are built as well.
+    """
+    from .model_card import write_model_card
+    from .report import write_report
+
+    log = log or (lambda message: print(message, file=sys.stderr))
+    if options.split not in SPLITS:
+        raise CorpusError(Problem("split", "unknown split", f"use one of {', '.join(SPLITS)}", value=options.split))
+    splits = load_splits(options.data)
+    gold_docs = splits[options.split]
+    if not gold_docs:
+        raise CorpusError(Problem("split", f"the {options.split} split is empty", "build the corpus first (conflict-spans build)", path=str(options.data)))
+    built, infos, descriptions = build_systems(options, splits, log)
+    for name, predictor in (systems or {}).items():
+        built[name] = predictor
+        descriptions.setdefault(name, f"{name} (given by the caller)")
+    if not built:
+        raise CorpusError(Problem("systems", "nothing to evaluate", "pass --model DIR and/or --baselines"))
+    re3d_map = load_re3d_map(options.re3d_label_map)
+    evaluation = Evaluation(
+        split=options.split, data_dir=str(options.data), command=options.command, labels=LABEL_NAMES, gold_docs=gold_docs,
+        coarse_map=re3d_map.ours, coarse_classes=re3d_map.classes, splits=splits,
+        settings={"n_resamples": options.n_resamples, "seed": options.seed, "min_overlap_percentage": 1.0, "out": str(options.out),
+                  "coarse_map": re3d_map.path, "zero_division": 0})
+    for name, predictor in built.items():
+        log(f"{name}: predicting {len(gold_docs)} {options.split} documents")
+        predictions = predict_checked(name, predictor, gold_docs, LABEL_NAMES)
+        evaluation.systems[name] = score_system(name, descriptions[name], options.split, gold_docs, predictions,
+                                                coarse_map=re3d_map.ours, coarse_classes=re3d_map.classes,
+                                                n_resamples=options.n_resamples, seed=options.seed, info=infos.get(name))
+    if MODEL in evaluation.systems:
+        gold = [d.spans for d in gold_docs]
+        for name, result in evaluation.systems.items():
+            if name != MODEL:
+                evaluation.comparisons[f"{MODEL} vs {name}"] = paired_difference(
+                    gold, [d.spans for d in evaluation.systems[MODEL].predictions.docs], [d.spans for d in result.predictions.docs],
+                    LABEL_NAMES, n_resamples=options.n_resamples, seed=options.seed)
+    if options.re3d is not None:
+        log(f"re3d: evaluating {', '.join(built)} on {options.re3d}")
+        evaluation.re3d = evaluate_re3d(built, options.re3d, map_path=options.re3d_label_map)
+    options.out.mkdir(parents=True, exist_ok=True)
+    write_report(options.out, evaluation)
+    log(f"report: {options.out / 'report.md'}")
+    if options.model is not None and options.model_card and MODEL in evaluation.systems:
+        path = write_model_card(options.model, evaluation)
+        log(f"model card: {path}")
+    return evaluation
+
+
+__all__ = ["Options", "evaluate", "Evaluation", "SystemResult", "RE3D_DIR"]
