@@ -1,8 +1,11 @@
 """Token classification with word-shape (casing) features joined to the encoder.
 
-``CasingTokenClassifier`` wraps any HF encoder (``AutoModel``): the encoder's
-token states are concatenated with a learned embedding of each token's casing
-id and fed to a linear tagger. It saves and loads like any transformers model
+``CasingTokenClassifier`` wraps any HF encoder (``AutoModel``). Each token's
+casing id (``casing.py``) enters twice: a learned embedding is added to the
+encoder's input embeddings (initialised to zero, so training starts from the
+pretrained model exactly, and every layer can use capitalisation), and a second
+embedding is concatenated to the encoder's output states before the linear
+tagger. It saves and loads like any transformers model
 (``config.json`` + ``model.safetensors``); the config carries
 ``casing_features: true`` so that :func:`load_token_classifier` picks the class.
 Without casing features the plain ``AutoModelForTokenClassification`` is used.
@@ -33,6 +36,7 @@ class CasingTokenClassifier(PreTrainedModel):
         self.num_labels = config.num_labels
         self.encoder = _encoder(config)
         dim = int(getattr(config, "casing_dim", 32))
+        self.casing_input = nn.Embedding(N_CASING_IDS, config.hidden_size)
         self.casing = nn.Embedding(N_CASING_IDS, dim)
         dropout = getattr(config, "classifier_dropout", None) or getattr(config, "hidden_dropout_prob", 0.1)
         self.dropout = nn.Dropout(dropout)
@@ -40,7 +44,9 @@ class CasingTokenClassifier(PreTrainedModel):
         self.post_init()
 
     def _init_weights(self, module: nn.Module) -> None:
-        if module is self.casing:
+        if module is self.casing_input:
+            nn.init.zeros_(module.weight)
+        elif module is self.casing:
             nn.init.normal_(module.weight, std=0.02)
         elif module is self.classifier:
             nn.init.normal_(module.weight, std=0.02)
@@ -48,12 +54,13 @@ class CasingTokenClassifier(PreTrainedModel):
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, casing_ids=None, labels=None, **kwargs):
         kwargs.pop("num_items_in_batch", None)
-        enc_kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if casing_ids is None:
+            casing_ids = torch.zeros_like(input_ids)
+        embeds = self.encoder.get_input_embeddings()(input_ids) + self.casing_input(casing_ids)
+        enc_kwargs = {"inputs_embeds": embeds, "attention_mask": attention_mask}
         if token_type_ids is not None:
             enc_kwargs["token_type_ids"] = token_type_ids
         hidden = self.encoder(**enc_kwargs).last_hidden_state
-        if casing_ids is None:
-            casing_ids = torch.zeros_like(input_ids)
         features = torch.cat([hidden, self.casing(casing_ids)], dim=-1)
         logits = self.classifier(self.dropout(features))
         loss = None

@@ -254,7 +254,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
     from transformers.trainer_utils import get_last_checkpoint
 
     from .build import load_splits
-    from .corpus_io import read_documents
+    from .corpus_io import read_documents, write_jsonl
     from .encoding import model_max_length
     from .errors import CorpusError, Problem
     from .metrics import strict_scores
@@ -345,6 +345,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
         config_dump = {"model": asdict(model_args), "data": asdict(data_args),
                        "training": {k: v for k, v in train_args.to_dict().items() if not k.startswith("_")}}
         (out / "train_config.json").write_text(json.dumps(config_dump, indent=1, default=str) + "\n", encoding="utf-8")
+        write_jsonl(out / "validation_predictions.jsonl", eval_preds)
         (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n", encoding="utf-8")
         plot_curve(trainer.state.log_history, out / "training_curve.png")
     return metrics

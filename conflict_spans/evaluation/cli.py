@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
 from ..errors import CorpusError
 from ..paths import DATA_DIR
 from ..schema import SPLITS
@@ -43,8 +44,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--spacy-config", type=Path, default=SPACY_CONFIG, help="spaCy training config of the fine-tuned baseline")
     p.add_argument("--spacy-label-map", type=Path, default=SPACY_LABEL_MAP, help="OntoNotes -> our labels for the pretrained spaCy baseline")
     p.add_argument("--re3d-label-map", type=Path, default=RE3D_LABEL_MAP, help="re3d and our labels -> shared classes")
-    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples of documents for confidence intervals (default 1000)")
-    p.add_argument("--seed", type=int, default=13, help="bootstrap seed (default 13)")
+    p.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES, help=f"bootstrap resamples of documents for confidence intervals (default {DEFAULT_RESAMPLES})")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
     p.add_argument("--no-model-card", action="store_true", help="do not write MODEL_CARD.md into the model folder")
 
 

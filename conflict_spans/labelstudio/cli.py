@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from ..errors import CorpusError
+from . import messages
 
 
 def _data_dir_arg(p: argparse.ArgumentParser) -> None:
@@ -90,8 +91,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     if args.check:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != xml:
-            print(f"ERROR [ls-config] {path}: differs from the config generated from conflict_spans/schema.py. Fix: run `conflict-spans ls config --output {path}`", file=sys.stderr)
-            return 1
+            raise CorpusError(messages.config_drift(path))
         _info(f"{path} matches the schema")
         return 0
     atomic_write_text(path, xml)
@@ -117,8 +117,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     from .client import push_documents
 
     if bool(args.inputs) == bool(args.texts):
-        print("ERROR: give corpus files/folders or --texts FILE (one of them). Fix: see `conflict-spans ls push --help`", file=sys.stderr)
-        return 2
+        raise CorpusError(messages.push_needs_input())
     if args.texts:
         docs, has_spans = _read_texts(Path(args.texts)), False
     else:
@@ -162,8 +161,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     from ..corpus_io import write_jsonl
 
     if args.annotator and args.policy == "all":
-        print("ERROR: --annotator picks one person's annotations; --policy all takes everyone's. Fix: use one of them", file=sys.stderr)
-        return 2
+        raise CorpusError(messages.annotator_with_policy_all())
     policy = "annotator" if args.annotator else args.policy
     pulled, counts = _pull(args, policy, args.annotator)
     out = Path(args.output)
@@ -192,8 +190,7 @@ def cmd_agreement(args: argparse.Namespace) -> int:
         by_annotator.setdefault(item.annotator, []).append(item.document)
     _info(*counts.summary("all"))
     if len(by_annotator) < 2:
-        print(f"ERROR [ls-agreement] project {args.project!r}: agreement needs annotations by two people, found {len(by_annotator)} ({', '.join(by_annotator) or 'none'}). Fix: have a second annotator label the same tasks.", file=sys.stderr)
-        return 1
+        raise CorpusError(messages.agreement_needs_two(args.project, sorted(by_annotator)))
     results = []
     for a, b in combinations(sorted(by_annotator), 2):
         result = pairwise_agreement(by_annotator[a], by_annotator[b])
@@ -211,15 +208,11 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
 def cmd_backend(args: argparse.Namespace) -> int:
     from ..predict import load_predictor
-    from .ml_backend import make_server, server_url
+    from .ml_backend import serve_in_thread, server_url
 
     predictor = load_predictor(args.model)
-    server = make_server(predictor, port=args.port)
+    server, thread = serve_in_thread(predictor, port=args.port)
     url = server_url(server)
-    import threading
-
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     _info(f"ML backend for model {predictor.model_version!r} at {url} (Ctrl-C stops it)")
     try:
         if args.project:

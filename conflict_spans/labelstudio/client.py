@@ -87,7 +87,7 @@ def connect(conn: Connection):
     except ApiError as exc:
         if exc.status_code in (401, 403):
             raise CorpusError(messages.unauthorized(conn.url, exc.status_code)) from None
-        raise
+        raise CorpusError(messages.api_failed("read the current user", exc.status_code, str(exc.body))) from None
     return client
 
 
@@ -98,7 +98,7 @@ def _dump(obj: Any) -> dict:
 # ---- projects ----------------------------------------------------------------------
 
 def find_project(ls, title: str) -> dict | None:
-    found = [_dump(p) for p in call("list projects", ls.projects.list, title=title) if p.title == title]
+    found = [_dump(p) for p in call("list projects", lambda: list(ls.projects.list(title=title))) if p.title == title]
     if len(found) > 1:
         raise CorpusError(messages.project_ambiguous(title, [p["id"] for p in found]))
     return found[0] if found else None

@@ -110,6 +110,24 @@ def config_tag_missing(what: str) -> Problem:
     return Problem("ls-config", f"labeling config has no {what}", "generate it with `conflict-spans ls config` (it has <Text>, <Labels> and a per-region <Choices> for status)", value=what)
 
 
+# ---- command line -------------------------------------------------------------
+
+def push_needs_input() -> Problem:
+    return Problem("ls-push", "nothing to push: give corpus files/folders or --texts FILE (one of the two)", "see `conflict-spans ls push --help`")
+
+
+def annotator_with_policy_all() -> Problem:
+    return Problem("ls-pull", "--annotator picks one person's annotations, --policy all takes everyone's", "use one of the two")
+
+
+def agreement_needs_two(title: str, found: list[str]) -> Problem:
+    return Problem("ls-agreement", f"project {title!r}: agreement needs annotations of the same tasks by two people, found {len(found)} ({', '.join(found) or 'nobody'})", "have a second annotator label the same tasks", value=title)
+
+
+def config_drift(path: Path) -> Problem:
+    return Problem("ls-config", "differs from the config generated from conflict_spans/schema.py", f"run `conflict-spans ls config --output {path}`", path=str(path))
+
+
 # ---- push -------------------------------------------------------------------
 
 def text_changed(task_id, record: str, n_annotations: int) -> Problem:
