@@ -54,24 +54,21 @@ def model_max_length(tokenizer: Any, config: Any = None, cap: int = 512) -> int:
 
 
 def encode_document(tokenizer: Any, doc: Document, *, max_length: int, stride: int, with_labels: bool = True) -> EncodedDocument:
+    # Words come from ONE encoding of the whole text: word ids of overflow windows are
+    # not global in every transformers release, so window tokens are mapped to words by
+    # their character start, which every release reports the same way.
+    full = tokenizer(doc.text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    full_offsets = [tuple(o) for o in full["offset_mapping"]]
+    words = words_from_encoding(full_offsets, full.word_ids())
+    word_of_start = {s: wid for (s, e), wid in zip(full_offsets, full.word_ids()) if wid is not None and e > s}
+    starts = {word.index: word.start for word in words}
     enc = tokenizer(doc.text, return_offsets_mapping=True, truncation=True, max_length=max_length,
-                    stride=stride, return_overflowing_tokens=True)
-    n = len(enc["input_ids"])
-    starts: dict[int, int] = {}
-    extents: dict[int, Word] = {}
+                    stride=stride, return_overflowing_tokens=True, verbose=False)
     raw_windows = []
-    for w in range(n):
+    for w in range(len(enc["input_ids"])):
         offsets = [tuple(o) for o in enc["offset_mapping"][w]]
-        word_ids = list(enc.word_ids(w))
-        for word in words_from_encoding(offsets, word_ids):
-            prev = extents.get(word.index)
-            s = word.start if prev is None else min(prev.start, word.start)
-            e = word.end if prev is None else max(prev.end, word.end)
-            extents[word.index] = Word(word.index, s, e, ())
+        word_ids = [word_of_start.get(s) if e > s else None for (s, e) in offsets]
         raw_windows.append((w, offsets, word_ids))
-    words = sorted(extents.values(), key=lambda x: (x.start, x.end))
-    for word in words:
-        starts[word.index] = word.start
     tag_of_word: dict[int, str] = {}
     word_tags = None
     misaligned: list[Misaligned] = []
