@@ -2,7 +2,8 @@
 
 A document longer than the model's maximum length is cut into overlapping
 windows (``stride`` tokens shared between neighbours) so that no token is
-lost. Only the first piece of each word carries a label; other pieces and
+lost. The cutting is done here, from one encoding of the whole text, so it
+does not depend on a tokenizer release's overflow behaviour. Only the first piece of each word carries a label; other pieces and
 special tokens get ``-100``. Words come from the tokenizer's ``word_ids()``
 and their character extents from the offset mapping (see ``align``).
 """
@@ -53,22 +54,47 @@ def model_max_length(tokenizer: Any, config: Any = None, cap: int = 512) -> int:
     return min(limits)
 
 
+def special_token_template(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The special tokens a tokenizer puts before and after one sequence (``[CLS]`` / ``[SEP]``, ``<s>`` / ``</s>``)."""
+    probe = tokenizer("a", return_special_tokens_mask=True)
+    mask = probe["special_tokens_mask"]
+    content = [i for i, m in enumerate(mask) if not m]
+    ids = list(probe["input_ids"])
+    return ids[: content[0]], ids[content[-1] + 1:]
+
+
+def window_bounds(n_tokens: int, content_length: int, stride: int) -> list[tuple[int, int]]:
+    """Start/end token indices of overlapping windows covering ``n_tokens`` (at least one window)."""
+    if n_tokens <= content_length:
+        return [(0, n_tokens)]
+    step = max(1, content_length - stride)
+    bounds, start = [], 0
+    while True:
+        end = min(start + content_length, n_tokens)
+        bounds.append((start, end))
+        if end == n_tokens:
+            return bounds
+        start += step
+
+
 def encode_document(tokenizer: Any, doc: Document, *, max_length: int, stride: int, with_labels: bool = True) -> EncodedDocument:
-    # Words come from ONE encoding of the whole text: word ids of overflow windows are
-    # not global in every transformers release, so window tokens are mapped to words by
-    # their character start, which every release reports the same way.
+    # One encoding of the whole text, cut into windows here rather than by the
+    # tokenizer's overflow mechanism, whose behaviour differs between releases.
     full = tokenizer(doc.text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    full_ids = list(full["input_ids"])
     full_offsets = [tuple(o) for o in full["offset_mapping"]]
-    words = words_from_encoding(full_offsets, full.word_ids())
-    word_of_start = {s: wid for (s, e), wid in zip(full_offsets, full.word_ids()) if wid is not None and e > s}
+    full_word_ids = list(full.word_ids())
+    words = words_from_encoding(full_offsets, full_word_ids)
     starts = {word.index: word.start for word in words}
-    enc = tokenizer(doc.text, return_offsets_mapping=True, truncation=True, max_length=max_length,
-                    stride=stride, return_overflowing_tokens=True, verbose=False)
+    prefix, suffix = special_token_template(tokenizer)
+    content_length = max(1, max_length - len(prefix) - len(suffix))
+    with_types = "token_type_ids" in getattr(tokenizer, "model_input_names", ())
     raw_windows = []
-    for w in range(len(enc["input_ids"])):
-        offsets = [tuple(o) for o in enc["offset_mapping"][w]]
-        word_ids = [word_of_start.get(s) if e > s else None for (s, e) in offsets]
-        raw_windows.append((w, offsets, word_ids))
+    for start, end in window_bounds(len(full_ids), content_length, stride):
+        ids = prefix + full_ids[start:end] + suffix
+        offsets = [(0, 0)] * len(prefix) + full_offsets[start:end] + [(0, 0)] * len(suffix)
+        word_ids = [None] * len(prefix) + full_word_ids[start:end] + [None] * len(suffix)
+        raw_windows.append((ids, offsets, word_ids))
     tag_of_word: dict[int, str] = {}
     word_tags = None
     misaligned: list[Misaligned] = []
@@ -76,19 +102,19 @@ def encode_document(tokenizer: Any, doc: Document, *, max_length: int, stride: i
         word_tags, misaligned = spans_to_word_tags(doc.text, doc.spans, words, doc.id)
         tag_of_word = {word.index: tag for word, tag in zip(words, word_tags)}
     windows = []
-    for w, offsets, word_ids in raw_windows:
+    for ids, offsets, word_ids in raw_windows:
         labels = []
         for (s, e), wid in zip(offsets, word_ids):
             first_piece = wid is not None and e > s and s == starts.get(wid)
             labels.append(LABEL2ID[tag_of_word[wid]] if (with_labels and first_piece) else IGNORE_INDEX)
         windows.append(Window(
-            input_ids=list(enc["input_ids"][w]),
-            attention_mask=list(enc["attention_mask"][w]),
+            input_ids=ids,
+            attention_mask=[1] * len(ids),
             casing_ids=casing_ids(doc.text, offsets, word_ids),
             labels=labels,
             offsets=offsets,
             word_ids=word_ids,
-            token_type_ids=list(enc["token_type_ids"][w]) if "token_type_ids" in enc else None,
+            token_type_ids=[0] * len(ids) if with_types else None,
         ))
     return EncodedDocument(doc, windows, words, word_tags, misaligned)
 
