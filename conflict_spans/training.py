@@ -37,8 +37,9 @@ class ModelArguments:
 @dataclass
 class DataArguments:
     data_dir: str = field(default=str(DATA_DIR), metadata={"help": "Folder with train.jsonl, validation.jsonl (and test.jsonl, never read here)."})
-    max_length: int = field(default=256, metadata={"help": "Tokens per window (capped at the model's maximum); longer documents are windowed."})
-    stride: int = field(default=64, metadata={"help": "Tokens shared by neighbouring windows."})
+    max_length: int = field(default=128, metadata={"help": "Tokens per window (capped at the model's maximum); longer documents are cut into overlapping windows."})
+    stride: int = field(default=16, metadata={"help": "Tokens shared by neighbouring training windows (small keeps epochs cheap)."})
+    predict_stride: int = field(default=64, metadata={"help": "Tokens shared by neighbouring windows at prediction and evaluation; each word is read in its most central window, so every word has at least predict_stride/2 tokens of context on each side."})
     max_train_docs: int | None = field(default=None, metadata={"help": "Use only the first N training documents (for quick experiments and tests)."})
     max_eval_docs: int | None = field(default=None, metadata={"help": "Use only the first N validation documents."})
 
@@ -48,9 +49,9 @@ class TrainArguments(TrainingArguments):
     """transformers.TrainingArguments with this project's tuned defaults."""
 
     output_dir: str | None = field(default=None, metadata={"help": "Where the model, checkpoints, metrics.json and the training curve are written."})
-    learning_rate: float = field(default=2e-4, metadata={"help": "Peak learning rate (AdamW)."})
-    num_train_epochs: float = field(default=12, metadata={"help": "Epochs over the training windows."})
-    per_device_train_batch_size: int = field(default=16, metadata={"help": "Windows per batch per device."})
+    learning_rate: float = field(default=4e-4, metadata={"help": "Peak learning rate (AdamW)."})
+    num_train_epochs: float = field(default=4, metadata={"help": "Epochs over the training windows."})
+    per_device_train_batch_size: int = field(default=8, metadata={"help": "Windows per batch per device."})
     per_device_eval_batch_size: int = field(default=32, metadata={"help": "Windows per batch at evaluation."})
     warmup_steps: float = field(default=0.06, metadata={"help": "Linear warm-up: steps, or a fraction of all steps when < 1."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
@@ -285,6 +286,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
     model = build_token_classifier(model_path, casing_features=model_args.casing_features, casing_dim=model_args.casing_dim)
     max_length = min(data_args.max_length, model_max_length(tokenizer, model.config))
     stride = min(data_args.stride, max_length // 2)
+    predict_stride = min(data_args.predict_stride, max_length // 2)
 
     _, train_rows, misaligned = encode_split(tokenizer, train_docs, max_length, stride)
     _, eval_rows, eval_misaligned = encode_split(tokenizer, eval_docs, max_length, stride)
@@ -295,7 +297,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
         print(f"WARNING: {len(all_bad)} spans do not fall on this tokenizer's token boundaries; they are excluded from the labels (listed above)", file=sys.stderr)
 
     def predictor_factory(m):
-        return Predictor(m, tokenizer, max_length=max_length, stride=stride, decoding=model_args.decoding,
+        return Predictor(m, tokenizer, max_length=max_length, stride=predict_stride, decoding=model_args.decoding,
                          batch_size=train_args.per_device_eval_batch_size)
 
     trainer = _trainer_class()(
@@ -339,7 +341,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
         tokenizer.save_pretrained(str(out))
         # the model directory holds no pickles: train_config.json records the arguments
         (out / "training_args.bin").unlink(missing_ok=True)
-        settings = {"max_length": max_length, "stride": stride, "decoding": model_args.decoding,
+        settings = {"max_length": max_length, "stride": predict_stride, "decoding": model_args.decoding,
                     "model_version": f"{Path(model_path).name}-{'casing' if model_args.casing_features else 'plain'}-seed{train_args.seed}"}
         (out / PREDICT_CONFIG).write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
         config_dump = {"model": asdict(model_args), "data": asdict(data_args),

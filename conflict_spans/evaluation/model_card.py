@@ -40,8 +40,8 @@ def training_rows(model_dir: Path) -> tuple[list[list[str]], list[str]]:
         sources.append("config.json")
         id2label = config.get("id2label", {})
         tags_match = [id2label.get(str(i), id2label.get(i)) for i in range(len(TAGS))] == list(TAGS)
-        rows += [["architecture", f"`{', '.join(config.get('architectures') or [config.get('model_type', '?')])}`"],
-                 ["encoder", f"`{config.get('_name_or_path') or config.get('model_type', '?')}`"],
+        rows += [["architecture", f"`{', '.join(config.get('architectures') or ['?'])}`"],
+                 ["model type", f"`{config.get('model_type', '?')}`"],
                  ["tags", f"{len(id2label)} IOB2 tags" + (" (the schema's, in order)" if tags_match else " (NOT the schema's tag list)")]]
         if "casing_features" in config:
             rows.append(["casing features", f"`{config['casing_features']}` (dim {config.get('casing_dim', '?')})"])
@@ -65,6 +65,16 @@ def training_rows(model_dir: Path) -> tuple[list[list[str]], list[str]]:
     return rows, sources
 
 
+def top_confusion(evaluation: Evaluation) -> tuple[str, str, int] | None:
+    """The most frequent (gold label, predicted label) pair of words with two different labels, ``O`` excluded."""
+    matrix, axis = evaluation.systems["model"].confusion
+    pairs = [(int(matrix[i, j]), axis[i], axis[j]) for i in range(len(axis) - 1) for j in range(len(axis) - 1) if i != j and matrix[i, j]]
+    if not pairs:
+        return None
+    n, gold, pred = max(pairs)
+    return gold, pred, n
+
+
 def known_limits(evaluation: Evaluation) -> list[str]:
     model = evaluation.systems["model"]
     n_docs, n_spans = len(evaluation.gold_docs), sum(len(d.spans) for d in evaluation.gold_docs)
@@ -77,16 +87,31 @@ def known_limits(evaluation: Evaluation) -> list[str]:
         f"Weakest label on the test split: {weakest} (F1 {pct(per_label[weakest])}). The error list "
         f"(`{evaluation.settings.get('out', 'eval/results')}/model/errors.md`) shows where it fails.",
         "ACTOR and ATTRIBUTION are roles of the same kind of phrase (spec T2, T4): the same name is a source in one sentence and an "
-        "actor in the next, and most label confusions are between these two (see the confusion matrix).",
+        "actor in the next, so the label depends on the verb, not on the name.",
         "CASUALTY spans carry a status (killed / injured); this evaluation scores spans and labels only, not the status.",
         "English conflict news only, written to the project's annotation spec (corpus/README.md says how the corpus was made); "
         "other genres, other languages and other span conventions will score lower.",
     ]
+    confusion = top_confusion(evaluation)
+    if confusion is not None:
+        gold, pred, n = confusion
+        out.append(f"Most frequent label confusion on the test split: gold {gold} predicted as {pred} ({n} words; "
+                   f"`{evaluation.settings.get('out', 'eval/results')}/model/confusion.png`).")
     if evaluation.re3d is not None and "model" in evaluation.re3d["systems"]:
         r = evaluation.re3d["systems"]["model"]
         out.append(f"Out of domain (re3d, real reporting on Syria and Iraq, two merged classes): exact F1 {pct(r['exact']['f1'])}, "
                    f"overlap F1 {pct(r['overlap']['f1'])}; re3d's conventions differ from ours (articles, every person and organisation).")
     return out
+
+
+def trained_on(model_dir: Path, data_dir: str) -> str:
+    """A sentence naming the training data folder recorded by train.py, when it is not the evaluated one."""
+    recorded = ((_read_json(model_dir / "train_config.json") or {}).get("data") or {}).get("data_dir")
+    if recorded is None:
+        return " train_config.json does not record the training data folder."
+    if Path(recorded).resolve() != Path(data_dir).resolve():
+        return f" NOTE: train_config.json says the model was trained on `{recorded}`, not on this folder."
+    return ""
 
 
 def model_card_markdown(model_dir: Path, evaluation: Evaluation) -> str:
@@ -102,7 +127,8 @@ def model_card_markdown(model_dir: Path, evaluation: Evaluation) -> str:
         f"A token-classification model that marks {', '.join(LABEL_NAMES)} spans in English conflict news "
         f"(annotation spec v{SCHEMA_VERSION}; spans are half-open character offsets). Written by `{e.command}`.", "",
         "## Data", "",
-        f"The project's corpus ({e.data_dir}); train selects weights, validation selects the checkpoint, test is used only here.", "",
+        f"Evaluated on the corpus in `{e.data_dir}` (counts below); train fits the weights, validation selects the checkpoint, "
+        f"the {e.split} split is used only here.{trained_on(model_dir, e.data_dir)}", "",
     ]
     lines += table(["split", "documents", *LABEL_NAMES], split_rows)
     lines += ["", "## Training configuration", "", f"From {', '.join(sources) or 'no configuration file found'} in the model folder.", ""]

