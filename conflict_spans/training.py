@@ -50,7 +50,7 @@ class TrainArguments(TrainingArguments):
 
     output_dir: str | None = field(default=None, metadata={"help": "Where the model, checkpoints, metrics.json and the training curve are written."})
     learning_rate: float = field(default=4e-4, metadata={"help": "Peak learning rate (AdamW)."})
-    num_train_epochs: float = field(default=4, metadata={"help": "Epochs over the training windows."})
+    num_train_epochs: float = field(default=3, metadata={"help": "Epochs over the training windows."})
     per_device_train_batch_size: int = field(default=8, metadata={"help": "Windows per batch per device."})
     per_device_eval_batch_size: int = field(default=32, metadata={"help": "Windows per batch at evaluation."})
     warmup_steps: float = field(default=0.06, metadata={"help": "Linear warm-up: steps, or a fraction of all steps when < 1."})
@@ -178,6 +178,8 @@ def encode_split(tokenizer, docs, max_length: int, stride: int):
 def _trainer_class():
     from transformers import Trainer
 
+    from .document import Document
+
     class SpanTrainer(Trainer):
         """Evaluates like the model is used: whole documents, merged windows, decoded spans."""
 
@@ -185,27 +187,40 @@ def _trainer_class():
             super().__init__(*args, **kwargs)
             self.eval_docs = eval_docs
             self.predictor_factory = predictor_factory
+            self._eval_encoded = None
 
         def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval"):
+            """One forward pass over the validation windows gives both the loss and the decoded spans."""
+            import numpy as np
+
+            from .encoding import encode_document
             from .metrics import strict_scores
 
             start = time.time()
-            loss_metrics = super().evaluate(eval_dataset, ignore_keys, metric_key_prefix) if self.eval_dataset is not None else {}
             was_training = self.model.training
             predictor = self.predictor_factory(self.model)
-            preds = predictor.predict_documents(self.eval_docs)
+            if self._eval_encoded is None:
+                self._eval_encoded = [encode_document(predictor.tokenizer, d, max_length=predictor.max_length, stride=predictor.stride) for d in self.eval_docs]
+            window_lps = predictor.window_log_probs(self._eval_encoded)
+            nll, count = 0.0, 0
+            for enc, lps in zip(self._eval_encoded, window_lps):
+                for window, lp in zip(enc.windows, lps):
+                    labels = np.array(window.labels)
+                    keep = labels != -100
+                    nll -= float(lp[keep, labels[keep]].sum())
+                    count += int(keep.sum())
+            preds = [Document(enc.doc.id, enc.doc.text, predictor.decode(enc, lps)) for enc, lps in zip(self._eval_encoded, window_lps)]
             if was_training:
                 self.model.train()
             scores = strict_scores(self.eval_docs, preds)
             metrics = {f"{metric_key_prefix}_f1": scores["micro"]["f1"],
                        f"{metric_key_prefix}_precision": scores["micro"]["precision"],
                        f"{metric_key_prefix}_recall": scores["micro"]["recall"],
-                       f"{metric_key_prefix}_loss": loss_metrics.get(f"{metric_key_prefix}_loss"),
-                       f"{metric_key_prefix}_span_seconds": round(time.time() - start, 2)}
+                       f"{metric_key_prefix}_loss": nll / max(1, count),
+                       f"{metric_key_prefix}_seconds": round(time.time() - start, 2)}
             for label in scores:
                 if label not in ("micro", "macro"):
                     metrics[f"{metric_key_prefix}_f1_{label}"] = scores[label]["f1"]
-            metrics = {k: v for k, v in metrics.items() if v is not None}
             self.log(metrics)
             self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
             return metrics
@@ -289,7 +304,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
     predict_stride = min(data_args.predict_stride, max_length // 2)
 
     _, train_rows, misaligned = encode_split(tokenizer, train_docs, max_length, stride)
-    _, eval_rows, eval_misaligned = encode_split(tokenizer, eval_docs, max_length, stride)
+    _, _, eval_misaligned = encode_split(tokenizer, eval_docs, max_length, stride)
     all_bad = misaligned + eval_misaligned
     if all_bad:
         for m in all_bad[:20]:
@@ -304,7 +319,8 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
         model=model,
         args=train_args,
         train_dataset=WindowDataset(train_rows),
-        eval_dataset=WindowDataset(eval_rows),
+        # evaluate() reads eval_docs directly; Trainer only needs an eval set to exist
+        eval_dataset=WindowDataset([]),
         data_collator=WindowCollator(tokenizer.pad_token_id or 0, uses_casing(model)),
         processing_class=tokenizer,
         eval_docs=eval_docs,
