@@ -39,37 +39,66 @@ def check_meta(doc: Document, path: str, line: int | None) -> list[Problem]:
     return problems
 
 
-def validate_paths(paths: list[Path], split_of_file: dict[str, str] | None = None) -> tuple[list[Problem], int]:
-    """Validate all files together (ids and near-duplicates are checked across them)."""
-    problems: list[Problem] = []
-    docs: list[tuple[str, int | None, Document]] = []
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """A corpus root (holding src/ and data/) stands for its collections, each checked on its own."""
+    out: list[Path] = []
     for path in paths:
-        found, parse_problems = collect(path)
+        if path.is_dir() and (path / "src").is_dir() and (path / "data").is_dir():
+            out += [path / "src", path / "data"]
+            iaa = path / "iaa"
+            if iaa.is_dir():
+                out += sorted(p for p in iaa.iterdir() if p.is_dir())
+        else:
+            out.append(path)
+    return out
+
+
+def validate_paths(paths: list[Path], split_of_file: dict[str, str] | None = None) -> tuple[list[Problem], int]:
+    """Validate documents; ids and near-duplicates are checked within each PATH argument.
+
+    Each argument is one collection (a corpus folder, a split folder, a file): the
+    same story annotated twice (``corpus/src`` and ``corpus/iaa/second``) or stored
+    twice (``corpus/src`` and ``corpus/data``) is not a duplicate.
+    """
+    problems: list[Problem] = []
+    total = 0
+    for path in expand_paths(paths):
+        docs, parse_problems = collect(path)
         problems += parse_problems
-        docs += found
+        total += len(docs)
+        for file, line, doc in docs:
+            problems += check_spans(doc, path=file, line=line)
+            problems += check_meta(doc, file, line)
+        problems += _cross_document_checks(docs, split_of_file)
+    problems.sort(key=lambda p: (p.path is None, p.path or "", p.line or 0))
+    return problems, total
+
+
+def _cross_document_checks(docs: list[tuple[str, int | None, Document]], split_of_file: dict[str, str] | None) -> list[Problem]:
+    problems: list[Problem] = []
     where_of: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
     for path, line, doc in docs:
-        problems += check_spans(doc, path=path, line=line)
-        problems += check_meta(doc, path, line)
         where_of[doc.id].append((path, line))
     for doc_id, places in where_of.items():
         if len(places) > 1:
             listed = "; ".join(f"{p}:{ln}" if ln else p for p, ln in places)
             problems.append(Problem("duplicate-id", f"id used by {len(places)} records ({listed})", "give every document a unique id", record=doc_id, value=doc_id))
-    unique = {doc.id: (path, doc) for path, _, doc in docs}
-    split_of = {doc_id: _split_for(path, split_of_file) for doc_id, (path, _) in unique.items()}
-    groups = {doc_id: group_of(doc) for doc_id, (_, doc) in unique.items()}
-    for dup in find_near_duplicates({doc_id: doc.text for doc_id, (_, doc) in unique.items()}):
+    unique = {doc.id: (path, line, doc) for path, line, doc in docs}
+    split_of = {doc_id: _split_for(path, split_of_file) for doc_id, (path, _, _) in unique.items()}
+    groups = {doc_id: group_of(doc) for doc_id, (_, _, doc) in unique.items()}
+    for dup in find_near_duplicates({doc_id: doc.text for doc_id, (_, _, doc) in unique.items()}):
         across = split_of[dup.a] and split_of[dup.b] and split_of[dup.a] != split_of[dup.b]
         kind = "across splits " if across else ""
         same_story = groups[dup.a] == groups[dup.b]
+        # one story group always lands in one split, so only an exact copy is an error there
+        severity = "warning" if same_story and dup.overlap < 1.0 else "error"
         problems.append(Problem(
             "near-duplicate",
             f"texts of {dup.a!r} and {dup.b!r} are {'identical' if dup.overlap == 1.0 else 'near-duplicates'} {kind}({dup.overlap:.0%} of word 5-grams shared)",
             "rewrite one of them in its own words or remove it" + ("" if same_story else "; if they are one story, give them the same group"),
-            path=unique[dup.a][0], record=dup.a, value=dup.b,
+            path=unique[dup.a][0], line=unique[dup.a][1], record=dup.a, value=dup.b, severity=severity,
         ))
-    return problems, len(docs)
+    return problems
 
 
 def _split_for(path: str, split_of_file: dict[str, str] | None) -> str | None:

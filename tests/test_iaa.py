@@ -1,0 +1,135 @@
+"""Inter-annotator agreement: `conflict-spans audit FIRST --agreement SECOND` and the committed figures in corpus/iaa."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conflict_spans.audit import DISAGREEMENT_KINDS, agreement_markdown, agreement_report
+from conflict_spans.corpus_io import read_documents
+from conflict_spans.document import Document, Span
+
+ROOT = Path(__file__).resolve().parents[1]
+IAA = ROOT / "corpus" / "iaa"
+
+TEXT = "Rebels killed 12 people in Goma, the army said."
+
+
+def at(surface: str, label: str, status: str | None = None) -> Span:
+    start = TEXT.index(surface)
+    return Span(start, start + len(surface), label, status)
+
+
+def doc(*spans: Span, doc_id: str = "d1") -> Document:
+    return Document(doc_id, TEXT, list(spans), {})
+
+
+# (case, first, second, expected disagreement kinds)
+CASES = [
+    ("identical", [at("Rebels", "ACTOR"), at("army", "ATTRIBUTION")], [at("Rebels", "ACTOR"), at("army", "ATTRIBUTION")], []),
+    ("only first", [at("Rebels", "ACTOR"), at("Goma", "LOCATION")], [at("Rebels", "ACTOR")], ["only-first"]),
+    ("only second", [], [at("Goma", "LOCATION")], ["only-second"]),
+    ("label", [at("army", "ACTOR")], [at("army", "ATTRIBUTION")], ["label"]),
+    ("boundary", [at("12", "CASUALTY", "killed")], [at("12 people", "CASUALTY", "killed")], ["boundary"]),
+    ("label and boundary", [at("the army", "ACTOR")], [at("army", "ATTRIBUTION")], ["label-boundary"]),
+    ("status", [at("12 people", "CASUALTY", "killed")], [at("12 people", "CASUALTY", "injured")], ["status"]),
+]
+
+
+@pytest.mark.parametrize("case, first, second, expected", CASES, ids=[c[0] for c in CASES])
+def test_disagreement_kinds(case, first, second, expected):
+    result = agreement_report([doc(*first)], [doc(*second)])
+    assert [d["kind"] for d in result["disagreements"]["items"]] == expected
+    assert sum(result["disagreements"]["counts"].values()) == len(expected)
+    assert list(result["disagreements"]["counts"]) == list(DISAGREEMENT_KINDS)
+
+
+def test_only_documents_both_sides_annotated_are_compared():
+    result = agreement_report([doc(at("Rebels", "ACTOR")), doc(doc_id="d2")], [doc(at("Rebels", "ACTOR"))])
+    assert result["documents"] == 1 and result["first_only_documents"] == 1
+    assert result["micro"]["strict"]["f1"] == 1.0
+
+
+def test_markdown_states_the_command_and_every_label():
+    result = agreement_report([doc(at("army", "ACTOR"))], [doc(at("army", "ATTRIBUTION"))])
+    md = agreement_markdown(result, first="a", second="b")
+    assert "conflict-spans audit a --agreement b" in md
+    for row in ("| ACTOR |", "| CASUALTY |", "| LOCATION |", "| ATTRIBUTION |", "| micro |"):
+        assert row in md
+
+
+# ---- the committed figures ------------------------------------------------------------------
+
+def test_the_three_annotations_share_their_texts():
+    first = {d.id: d for d in read_documents(IAA / "first")}
+    second = {d.id: d for d in read_documents(IAA / "second")}
+    adjudicated = {d.id: d for d in read_documents(ROOT / "corpus" / "src") if d.id in second}
+    assert set(first) == set(second) == set(adjudicated) and len(second) == 26
+    assert all(first[i].text == second[i].text == adjudicated[i].text for i in second)
+
+
+@pytest.mark.parametrize("first, committed", [
+    ("corpus/iaa/first", "agreement.json"),                       # before adjudication: the independent first pass
+    ("corpus/src", "agreement-after-adjudication.json"),          # after: the adjudicated corpus
+])
+def test_committed_agreement_is_reproduced_by_the_command(run_cli, tmp_path, first, committed):
+    out = tmp_path / "agreement.json"
+    proc = run_cli("audit", first, "--agreement", "corpus/iaa/second", "--format", "json", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text(encoding="utf-8")) == json.loads((IAA / committed).read_text(encoding="utf-8")), \
+        f"corpus/iaa/{committed} is out of date: rerun the command in corpus/iaa/ADJUDICATION.md"
+
+
+def test_adjudication_raised_agreement():
+    before = json.loads((IAA / "agreement.json").read_text(encoding="utf-8"))
+    after = json.loads((IAA / "agreement-after-adjudication.json").read_text(encoding="utf-8"))
+    assert after["micro"]["strict"]["f1"] > before["micro"]["strict"]["f1"]
+    assert sum(after["disagreements"]["counts"].values()) < sum(before["disagreements"]["counts"].values())
+
+
+# ---- the dataset card (corpus/README.md) reports these figures: it must not drift -----------------
+
+CARD = ROOT / "corpus" / "README.md"
+
+
+def card_text() -> str:
+    return CARD.read_text(encoding="utf-8")
+
+
+def test_card_front_matter():
+    import yaml
+
+    text = card_text()
+    assert text.startswith("---\n")
+    meta = yaml.safe_load(text.split("---\n", 2)[1])
+    assert meta["license"] == "cc-by-4.0" and meta["language"] == ["en"]
+    assert meta["task_categories"] == ["token-classification"] and meta["task_ids"] == ["named-entity-recognition"]
+    assert meta["pretty_name"] and meta["size_categories"]
+    assert [f["path"] for f in meta["configs"][0]["data_files"]] == ["data/train.jsonl", "data/validation.jsonl", "data/test.jsonl"]
+
+
+def test_card_tag_table_is_the_schema():
+    from conflict_spans.schema import TAGS
+
+    rows = [line for line in card_text().splitlines() if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
+    assert [(int(r.split("|")[1]), r.split("|")[2].strip()) for r in rows] == list(enumerate(TAGS))
+
+
+def test_card_stats_are_the_built_corpus():
+    from conflict_spans.build import load_splits
+    from conflict_spans.stats import stats_table
+
+    expected = stats_table(load_splits()).replace("## Per", "### Per")
+    assert expected in card_text(), "corpus/README.md: paste the output of `conflict-spans stats corpus` again (headings one level down)"
+
+
+def test_card_agreement_figures_are_the_committed_ones():
+    before = json.loads((IAA / "agreement.json").read_text(encoding="utf-8"))
+    text = card_text()
+    for label, views in [*before["labels"].items(), ("micro", before["micro"])]:
+        s, o = views["strict"], views["overlap"]
+        cells = [f"{v:.3f}" for v in (s["precision"], s["recall"], s["f1"], o["precision"], o["recall"], o["f1"])]
+        row = next(line for line in text.splitlines() if line.strip().startswith(f"| {label} |") and "0." in line)
+        assert [c.strip().strip("*") for c in row.split("|")[2:8]] == cells, label
