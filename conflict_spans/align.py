@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .document import Document, Span
-from .schema import LABEL2ID, OUTSIDE
+from .schema import OUTSIDE
 
 IGNORE_INDEX = -100
 
@@ -132,43 +132,6 @@ def word_tags_to_spans(text: str, tags: Sequence[str], words: Sequence[Word], sc
             current = (current[0], i, label)
     close()
     return spans
-
-
-def encode_document(tokenizer: Any, doc: Document, *, max_length: int | None = None, stride: int = 0) -> dict[str, Any]:
-    """Tokenize ``doc`` (in overlapping windows when ``max_length`` is set) and tag every window.
-
-    Returns ``{"windows": [encoding dicts with labels], "words": [...], "word_tags": [...], "misaligned": [...]}``.
-    """
-    kwargs: dict[str, Any] = {"return_offsets_mapping": True}
-    if max_length is not None:
-        kwargs.update(truncation=True, max_length=max_length, stride=stride, return_overflowing_tokens=True)
-    enc = tokenizer(doc.text, **kwargs)
-    n_windows = len(enc["input_ids"]) if max_length is not None else 1
-    all_words: dict[int, Word] = {}
-    windows = []
-    for w in range(n_windows):
-        offsets = enc["offset_mapping"][w] if max_length is not None else enc["offset_mapping"]
-        word_ids = enc.word_ids(w) if max_length is not None else enc.word_ids()
-        for word in words_from_encoding(offsets, word_ids):
-            prev = all_words.get(word.index)
-            if prev is None or word.end > prev.end:
-                all_words[word.index] = Word(word.index, word.start if prev is None else prev.start, word.end, ())
-        windows.append({"input_ids": list(enc["input_ids"][w] if max_length is not None else enc["input_ids"]),
-                        "offset_mapping": [tuple(o) for o in offsets], "word_ids": list(word_ids)})
-    words = sorted(all_words.values(), key=lambda x: (x.start, x.end))
-    word_tags, misaligned = spans_to_word_tags(doc.text, doc.spans, words, doc.id)
-    tag_of_word = {word.index: tag for word, tag in zip(words, word_tags)}
-    for window in windows:
-        labels = []
-        previous = None
-        for wid in window["word_ids"]:
-            if wid is None or wid == previous or wid not in tag_of_word:
-                labels.append(IGNORE_INDEX)
-            else:
-                labels.append(LABEL2ID[tag_of_word[wid]])
-            previous = wid
-        window["labels"] = labels
-    return {"windows": windows, "words": words, "word_tags": word_tags, "misaligned": misaligned}
 
 
 def align_corpus(tokenizer: Any, docs: Sequence[Document]) -> AlignmentReport:

@@ -30,9 +30,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from .build import load_splits
     from .corpus_io import read_documents
+    from .paths import CORPUS_DIR
     from .stats import stats_table
 
-    path = Path(args.path)
+    path = Path(args.path) if args.path else CORPUS_DIR
     if path.is_dir() and (path / "data").is_dir():
         by_split = load_splits(path / "data")
     elif path.is_dir() and all((path / f"{s}.jsonl").exists() for s in ("train", "validation", "test")):
@@ -85,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("stats", help="counts per label, per split and per conflict")
-    p.add_argument("path", nargs="?", default="corpus", help="corpus folder (with data/), a folder of split files, or one JSONL file")
+    p.add_argument("path", nargs="?", default=None, help="corpus folder (with data/), a folder of split files, or one JSONL file (default: the bundled corpus)")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("build", help="authoring sources -> corpus/data/{train,validation,test}.jsonl, assigning new stories to splits")

@@ -70,7 +70,10 @@ def collect(path: Path) -> tuple[list[tuple[str, int | None, Document]], list[Pr
         return [], [Problem("path", "no such file or folder", "check the path", path=str(path))]
     out: list[tuple[str, int | None, Document]] = []
     problems: list[Problem] = []
-    for file in iter_files(path):
+    files = iter_files(path)
+    if not files:
+        return [], [Problem("path", f"folder has no corpus files (*{SOURCE_SUFFIX}, {', '.join('*' + s for s in JSONL_SUFFIXES)})", "check the path, or write the documents first", path=str(path))]
+    for file in files:
         if file.suffix == SOURCE_SUFFIX:
             try:
                 out.append((str(file), None, read_markup_file(file)))

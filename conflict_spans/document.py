@@ -17,13 +17,30 @@ from .errors import Problem
 from .schema import LABEL_NAMES, LABELS_WITH_STATUS, STATUS_VALUES
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Span:
     start: int
     end: int
     label: str
     status: str | None = None
     score: float | None = field(default=None, compare=False)
+
+    # Spans sort by position, then label and status; a missing status sorts
+    # first instead of failing to compare with a string.
+    def _key(self) -> tuple[int, int, str, str, str]:
+        return (self.start, self.end, str(self.label), "" if self.status is None else "~", str(self.status or ""))
+
+    def __lt__(self, other: "Span") -> bool:
+        return self._key() < other._key()
+
+    def __le__(self, other: "Span") -> bool:
+        return self._key() <= other._key()
+
+    def __gt__(self, other: "Span") -> bool:
+        return self._key() > other._key()
+
+    def __ge__(self, other: "Span") -> bool:
+        return self._key() >= other._key()
 
     def text_in(self, text: str) -> str:
         return text[self.start:self.end]
@@ -60,12 +77,30 @@ def is_word_char(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LNM"
 
 
-_ABBREVIATION = re.compile(r"(?:^|\s)(?:(?:\w\.){2,}|[A-Z][a-z]{0,3}\.|[A-Z]\.)$")
+# Dotted initialisms ("U.S.", "D.C.") and a single initial ("George W.").
+_INITIALISM = re.compile(r"(?:^|[\s(-])(?:(?:\w\.){2,}|[A-Z]\.)$")
+_LAST_WORD = re.compile(r"(\w+)\.$")
+# Short words that end a span with their period: titles, name suffixes, company
+# forms, places, months and US state abbreviations as wire copy writes them. A
+# shape rule cannot tell "Gen." from a sentence-final "Gaza.", so they are listed.
+ABBREVIATIONS: frozenset[str] = frozenset("""
+    Adm Brig Capt Cdr Cmdr Col Cpl Gen Gov Lt Maj Pvt Sgt Sen Rep Amb Pres Supt Insp Det
+    Dr Mr Mrs Ms Mme Mlle Prof Rev Hon Fr Sr Sra Jr Snr Jnr Esq
+    Co Corp Inc Ltd Bros Assn Dept Univ Govt Int Nat
+    St Ste Mt Ft Pt Rd Ave Blvd
+    Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec
+    Ala Ariz Ark Calif Colo Conn Del Fla Ga Ill Ind Kan Ky La Md Mass Mich Minn Miss Mo Mont
+    Neb Nev Okla Ore Pa Tenn Tex Va Vt Wash Wis Wyo
+    No Nos Vol
+""".split())
 
 
 def ends_with_abbreviation(span_text: str) -> bool:
-    """True when a final period belongs to an abbreviation (``U.S.``, ``Lt.``)."""
-    return bool(_ABBREVIATION.search(span_text))
+    """True when a final period belongs to an abbreviation (``U.S.``, ``Lt.``), not to the sentence."""
+    if _INITIALISM.search(span_text):
+        return True
+    last = _LAST_WORD.search(span_text)
+    return bool(last) and last.group(1) in ABBREVIATIONS
 
 
 def document_from_dict(raw: Any, *, path: str | None = None, line: int | None = None) -> tuple[Document | None, list[Problem]]:
@@ -117,12 +152,16 @@ def span_from_dict(rs: Any, text: str, *, index: int, **where) -> tuple[Span | N
     if not (0 <= start < end <= len(text)):
         if start >= end and 0 <= end <= start <= len(text):
             return None, [Problem("offsets", f"span #{index} is empty or reversed: start {start} >= end {end}", "offsets are half-open [start, end) with start < end", value=f"{start}:{end}", **where)]
-        return None, [errors.offsets_out_of_range(start, end, len(text), **where)]
+        return None, [errors.offsets_out_of_range(start, end, len(text), desc=f"span #{index} {label!r}", **where)]
     if "text" in rs and rs["text"] != text[start:end]:
-        return None, [errors.text_mismatch(text[start:end], str(rs["text"]), **where)]
+        return None, [errors.text_mismatch(text[start:end], str(rs["text"]), desc=f"span #{index} {label!r} [{start}, {end})", **where)]
     status = rs.get("status")
+    if status is not None and not isinstance(status, str):
+        return None, [Problem("status", f"span #{index} status must be a string", "write status as \"killed\" or \"injured\" (CASUALTY only)", value=repr(status), **where)]
+    if not isinstance(label, str):
+        return None, [errors.unknown_label(repr(label), LABEL_NAMES, desc=f"#{index} [{start}, {end}) {text[start:end]!r}", **where)]
     score = rs.get("score")
-    return Span(start, end, str(label), status, score), []
+    return Span(start, end, label, status, score), []
 
 
 def check_spans(doc: Document, *, path: str | None = None, line: int | None = None) -> list[Problem]:
@@ -134,7 +173,7 @@ def check_spans(doc: Document, *, path: str | None = None, line: int | None = No
         surface = text[span.start:span.end]
         desc = f"{span.label} {surface!r} [{span.start}, {span.end})"
         if span.label not in LABEL_NAMES:
-            problems.append(errors.unknown_label(span.label, LABEL_NAMES, **where))
+            problems.append(errors.unknown_label(span.label, LABEL_NAMES, desc=desc, **where))
             continue
         if span.label in LABELS_WITH_STATUS:
             if span.status not in STATUS_VALUES:
@@ -146,14 +185,19 @@ def check_spans(doc: Document, *, path: str | None = None, line: int | None = No
             problems.append(Problem("edge-space", f"span {desc} has whitespace at its edge", "move start/end so the span carries no surrounding whitespace", value=surface, **where))
         elif not is_word_char(first) or unicodedata.category(first)[0] == "M":
             problems.append(Problem("edge-punct", f"span {desc} starts with punctuation or a symbol", "start the span at its first letter or digit (spec G1)", value=surface, **where))
-        elif not is_word_char(last) and not (last == "." and ends_with_abbreviation(surface)):
+        elif last == "." and not ends_with_abbreviation(surface):
+            problems.append(Problem("edge-punct", f"span {desc} ends with a period that is not an abbreviation's", "end the span before the period; if the last word is an abbreviation, add it to ABBREVIATIONS in conflict_spans/document.py (spec G1)", value=surface, **where))
+        elif not is_word_char(last) and last != ".":
             problems.append(Problem("edge-punct", f"span {desc} ends with punctuation or a symbol", "end the span at its last letter or digit; only an abbreviation keeps its final period (spec G1)", value=surface, **where))
         if span.start > 0 and is_word_char(text[span.start - 1]) and is_word_char(first):
             problems.append(Problem("word-boundary", f"span {desc} starts inside a word ({text[max(0, span.start - 10):span.end]!r})", "extend the span to the start of the word", value=surface, **where))
         if span.end < len(text) and is_word_char(text[span.end]) and (is_word_char(last) or unicodedata.category(text[span.end])[0] == "M"):
             problems.append(Problem("word-boundary", f"span {desc} ends inside a word ({text[span.start:span.end + 10]!r})", "extend the span to the end of the word", value=surface, **where))
-    ordered = sorted(doc.spans)
-    for a, b in zip(ordered, ordered[1:]):
-        if b.start < a.end:
+    # every overlapping pair is named, also when one span covers several others
+    open_spans: list[Span] = []
+    for b in sorted(doc.spans):
+        open_spans = [a for a in open_spans if a.end > b.start]
+        for a in open_spans:
             problems.append(errors.overlap(f"{a.label} {text[a.start:a.end]!r} [{a.start}, {a.end})", f"{b.label} {text[b.start:b.end]!r} [{b.start}, {b.end})", **where))
+        open_spans.append(b)
     return problems

@@ -44,22 +44,28 @@ class CorpusError(ValueError):
 # ---- message catalogue -------------------------------------------------------
 # Each function builds one kind of problem so that wording lives here only.
 
-def unknown_label(label: str, known: tuple[str, ...], **where) -> Problem:
-    return Problem("unknown-label", "unknown label", f"use one of {', '.join(known)} (the schema in conflict_spans/schema.py); unknown labels are never dropped", value=label, **where)
+def unknown_label(label: str, known: tuple[str, ...], desc: str = "", **where) -> Problem:
+    message = f"unknown label on span {desc}" if desc else "unknown label"
+    return Problem("unknown-label", message, f"use one of {', '.join(known)} (the schema in conflict_spans/schema.py); unknown labels are never dropped", value=label, **where)
 
 
 def bad_status(label: str, status, allowed: tuple[str, ...], desc: str = "", **where) -> Problem:
+    desc = desc or label
+    shown = None if status is None else str(status)
     if label == "CASUALTY":
-        return Problem("status", f"CASUALTY span {desc} needs a status".replace("  ", " "), f"set status to one of {', '.join(allowed)}", value=repr(status), **where)
-    return Problem("status", f"status is only allowed on CASUALTY, found on {desc or label}", "remove the status", value=repr(status), **where)
+        message = f"span {desc} needs a status" if status is None else f"span {desc} has an unknown status"
+        return Problem("status", message, f"set status to one of {', '.join(allowed)} (spec C5)", value=shown, **where)
+    return Problem("status", f"status is only allowed on CASUALTY, found on {desc}", "remove the status", value=shown, **where)
 
 
-def offsets_out_of_range(start, end, length: int, **where) -> Problem:
-    return Problem("offsets", f"span offsets [{start}, {end}) fall outside the text (length {length})", "offsets are half-open Python str indices with 0 <= start < end <= len(text)", value=f"{start}:{end}", **where)
+def offsets_out_of_range(start, end, length: int, desc: str = "", **where) -> Problem:
+    what = f"{desc} offsets" if desc else "span offsets"
+    return Problem("offsets", f"{what} [{start}, {end}) fall outside the text (length {length})", "offsets are half-open Python str indices with 0 <= start < end <= len(text)", value=f"{start}:{end}", **where)
 
 
-def text_mismatch(expected: str, found: str, **where) -> Problem:
-    return Problem("span-text", f"span text {found!r} disagrees with text[start:end] {expected!r}", "fix the offsets or the span's text field so that text[start:end] == span text", value=found, **where)
+def text_mismatch(expected: str, found: str, desc: str = "", **where) -> Problem:
+    what = f"{desc} text" if desc else "span text"
+    return Problem("span-text", f"{what} {found!r} disagrees with text[start:end] {expected!r}", "fix the offsets or the span's text field so that text[start:end] == span text", value=found, **where)
 
 
 def overlap(a: str, b: str, **where) -> Problem:

@@ -106,6 +106,8 @@ def conll_to_spans(conll: str, texts: dict[str, str]) -> dict[str, list[Span]]:
 
     def flush() -> None:
         if doc_id is None:
+            if tokens:
+                raise CorpusError(Problem("conll", f"{len(tokens)} tagged words come before any '# id = ' line", "start each document with '-DOCSTART-' and a '# id = <record id>' line (as `conflict-spans conll` writes)", value=tokens[0][0]))
             return
         if doc_id not in texts:
             raise CorpusError(Problem("conll", "document id in the CoNLL file is not among the given texts", "pass the JSONL the CoNLL file was made from", record=doc_id))
@@ -119,16 +121,18 @@ def conll_to_spans(conll: str, texts: dict[str, str]) -> dict[str, list[Span]]:
             cursor = start + len(tok)
         result[doc_id] = word_tags_to_spans(text, [t for _, t in tokens], words)
 
-    for line in conll.split("\n"):
+    for number, line in enumerate(conll.split("\n"), start=1):
         if line.startswith("-DOCSTART-"):
             flush()
             doc_id, tokens = None, []
         elif line.startswith("# id = "):
             doc_id = line[len("# id = "):]
         elif line.strip():
+            if "\t" not in line:
+                raise CorpusError(Problem("conll", "a CoNLL line must be a word and its tag separated by a tab", "write '<word>\\t<IOB2 tag>' on every token line", line=number, record=doc_id, value=line))
             tok, tag = line.rsplit("\t", 1)
             if tag not in TAGS:
-                raise CorpusError(Problem("unknown-label", "unknown tag in CoNLL file", f"use one of {', '.join(TAGS)}", record=doc_id, value=tag))
+                raise CorpusError(Problem("unknown-label", "unknown tag in CoNLL file", f"use one of {', '.join(TAGS)}", line=number, record=doc_id, value=tag))
             tokens.append((tok, tag))
     flush()
     return result

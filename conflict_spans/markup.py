@@ -114,15 +114,15 @@ def markup_to_document(source: str, *, path: str | None = None) -> Document:
     if not doc_id:
         raise CorpusError(Problem("header", "header has no id", "add 'id: <conflict>-<NNN>' to the header", path=path, line=1))
     body = "\n".join(lines[end + 1:])
-    # Exactly the file's trailing newlines are not part of the text.
-    body = body.rstrip("\n")
+    # The file's trailing line breaks (LF or CRLF) are not part of the text.
+    body = body.rstrip("\r\n")
     text, spans = parse_body(body, path=path, first_line=end + 2, record=doc_id)
     return Document(doc_id, text, spans, meta)
 
 
 def document_to_markup(doc: Document) -> str:
     """Write a document in the authoring format; raises on overlapping spans."""
-    if doc.text != doc.text.rstrip("\n") or doc.text.startswith("\n"):
+    if doc.text != doc.text.rstrip("\r\n") or doc.text.startswith("\n"):
         raise CorpusError(Problem("markup", "text starting or ending with a newline cannot be stored in the authoring format", "strip the text's leading/trailing newlines (and shift the offsets) or keep this record in JSONL", record=doc.id))
     header = ["---", f"id: {doc.id}"]
     keys = [k for k in HEADER_ORDER if k in doc.meta and k != "id"] + sorted(k for k in doc.meta if k not in HEADER_ORDER)

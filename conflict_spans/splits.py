@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from .document import Document
+from .errors import CorpusError, Problem
 from .schema import SPLITS
 
 TARGETS: dict[str, float] = {"train": 0.8, "validation": 0.1, "test": 0.1}
@@ -61,8 +62,19 @@ def assign_splits(docs: list[Document], existing: dict[str, str] | None = None) 
 def load_assignment(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return dict(data.get("groups", {}))
+    fix = 'restore the file from version control; it is {"groups": {"<group>": "train" | "validation" | "test"}}'
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorpusError(Problem("splits", f"split assignment file is not valid JSON ({exc})", fix, path=str(path))) from None
+    groups = data.get("groups") if isinstance(data, dict) else None
+    if not isinstance(groups, dict):
+        raise CorpusError(Problem("splits", "split assignment file has no 'groups' object", fix, path=str(path)))
+    bad = [Problem("splits", f"group {group!r} is assigned to an unknown split", f"use one of {', '.join(SPLITS)}", path=str(path), record=str(group), value=str(split))
+           for group, split in groups.items() if split not in SPLITS]
+    if bad:
+        raise CorpusError(bad)
+    return dict(groups)
 
 
 def dump_assignment(assignment: dict[str, str]) -> str:

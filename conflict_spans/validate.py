@@ -39,32 +39,44 @@ def check_meta(doc: Document, path: str, line: int | None) -> list[Problem]:
     return problems
 
 
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """A corpus root (holding src/ and data/) stands for its collections, each checked on its own."""
-    out: list[Path] = []
+def collections(paths: list[Path]) -> list[list[Path]]:
+    """Group the arguments into collections checked for duplicates among themselves.
+
+    Each folder is a collection, and all files named directly form one (so
+    ``validate train.jsonl test.jsonl`` compares the splits). A corpus root
+    (holding src/ and data/) stands for src, data and each iaa/ pass.
+    """
+    out: list[list[Path]] = []
+    files: list[Path] = []
     for path in paths:
         if path.is_dir() and (path / "src").is_dir() and (path / "data").is_dir():
-            out += [path / "src", path / "data"]
+            out += [[path / "src"], [path / "data"]]
             iaa = path / "iaa"
             if iaa.is_dir():
-                out += sorted(p for p in iaa.iterdir() if p.is_dir())
+                out += [[p] for p in sorted(iaa.iterdir()) if p.is_dir()]
+        elif path.is_dir():
+            out.append([path])
         else:
-            out.append(path)
+            files.append(path)
+    if files:
+        out.append(files)
     return out
 
 
 def validate_paths(paths: list[Path], split_of_file: dict[str, str] | None = None) -> tuple[list[Problem], int]:
-    """Validate documents; ids and near-duplicates are checked within each PATH argument.
+    """Validate documents; ids and near-duplicates are checked within each collection.
 
-    Each argument is one collection (a corpus folder, a split folder, a file): the
-    same story annotated twice (``corpus/src`` and ``corpus/iaa/second``) or stored
-    twice (``corpus/src`` and ``corpus/data``) is not a duplicate.
+    The same story annotated twice (``corpus/src`` and ``corpus/iaa/second``) or
+    stored twice (``corpus/src`` and ``corpus/data``) is not a duplicate.
     """
     problems: list[Problem] = []
     total = 0
-    for path in expand_paths(paths):
-        docs, parse_problems = collect(path)
-        problems += parse_problems
+    for group in collections(paths):
+        docs = []
+        for path in group:
+            found, parse_problems = collect(path)
+            problems += parse_problems
+            docs += found
         total += len(docs)
         for file, line, doc in docs:
             problems += check_spans(doc, path=file, line=line)
