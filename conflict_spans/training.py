@@ -68,6 +68,27 @@ class TrainArguments(TrainingArguments):
     optim: str = field(default="adamw_torch", metadata={"help": "Optimizer name (see transformers OptimizerNames)."})
     resume: bool = field(default=False, metadata={"help": "Continue from the last checkpoint in output_dir after an interruption."})
     dataloader_pin_memory: bool = field(default=False, metadata={"help": "Pin host memory for the data loader (useful on GPU)."})
+    bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision. Unset: on when training on a CUDA GPU that supports bf16 (else fp16 there), off on CPU; --bf16 false keeps float32."})
+    fp16: bool | None = field(default=None, metadata={"help": "fp16 mixed precision. Unset: on when training on a CUDA GPU without bf16, off otherwise."})
+
+    def __post_init__(self):
+        # Device and mixed precision are fixed in TrainingArguments.__post_init__, so both
+        # are decided here: setting them on the parsed arguments later has no effect.
+        if not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            # torchrun on CPU: accelerate sets up gloo DDP only with use_cpu
+            self.use_cpu = True
+            self.ddp_backend = self.ddp_backend or "gloo"
+        self.bf16, self.fp16 = choose_mixed_precision(self.bf16, self.fp16, on_gpu=torch.cuda.is_available() and not self.use_cpu)
+        super().__post_init__()
+
+
+def choose_mixed_precision(bf16: bool | None, fp16: bool | None, *, on_gpu: bool) -> tuple[bool, bool]:
+    """(bf16, fp16): as given, or when neither is given, bf16 on a GPU that supports it, else fp16; none on CPU."""
+    if bf16 is None and fp16 is None:
+        if not on_gpu:
+            return False, False
+        return (True, False) if torch.cuda.is_bf16_supported() else (False, True)
+    return bool(bf16), bool(fp16)
 
 
 def _training_arguments_class():
@@ -116,6 +137,8 @@ def parse_arguments(argv: list[str] | None = None):
     config_path = None
     if "--config" in argv:
         i = argv.index("--config")
+        if i + 1 == len(argv):
+            parser.error("--config needs a file name (a YAML or JSON file of arguments)")
         config_path = argv[i + 1]
         argv = argv[:i] + argv[i + 2:]
     elif any(a.startswith("--config=") for a in argv):
@@ -124,18 +147,26 @@ def parse_arguments(argv: list[str] | None = None):
         argv = argv[:i] + argv[i + 1:]
     file_args: list[str] = []
     if config_path:
+        known = {action.dest for action in parser._actions}
         for key, value in load_config_file(config_path).items():
-            if isinstance(value, (list, tuple)):
+            key = key.replace("-", "_")
+            if value is None:
+                # `key: null` (e.g. max_train_docs) cannot travel as a flag string: set the default instead
+                if key not in known:
+                    parser.error(f"{config_path}: unrecognised argument {key!r}")
+                parser.set_defaults(**{key: None})
+            elif isinstance(value, (list, tuple)):
                 file_args += [f"--{key}", *map(str, value)]
             else:
                 file_args += [f"--{key}", str(value)]
+    # checked before the dataclasses are built: TrainingArguments replaces a missing output_dir with "trainer_output"
+    if not parser.parse_known_args(file_args + argv)[0].output_dir:
+        parser.error("--output-dir is required")
     outputs = parser.parse_args_into_dataclasses(args=file_args + argv, return_remaining_strings=True)
     model_args, data_args, train_args = outputs[:3]
     extra = [e for e in outputs[-1] if e]
     if extra:
         parser.error(f"unrecognised arguments: {' '.join(extra)}")
-    if not train_args.output_dir:
-        parser.error("--output-dir is required")
     return model_args, data_args, train_args
 
 
@@ -259,6 +290,17 @@ def plot_curve(log_history: list[dict[str, Any]], path: Path) -> None:
     os.replace(tmp, path)
 
 
+def last_complete_checkpoint(output_dir: str | Path) -> str | None:
+    """The newest ``checkpoint-N`` folder that was written to the end, or None.
+
+    A run killed while it saves leaves a partial folder (no trainer_state.json,
+    which the Trainer writes last); resuming from it would fail.
+    """
+    folder = Path(output_dir)
+    done = [p for p in folder.glob("checkpoint-*") if p.name[len("checkpoint-"):].isdigit() and (p / "trainer_state.json").is_file()] if folder.is_dir() else []
+    return str(max(done, key=lambda p: int(p.name[len("checkpoint-"):]))) if done else None
+
+
 def peak_memory_mb() -> float:
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kb / 1024.0
@@ -267,9 +309,7 @@ def peak_memory_mb() -> float:
 def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> dict[str, Any]:
     """Train, select on validation, save the best model with its tokenizer and settings; return metrics."""
     from transformers import AutoTokenizer, set_seed
-    from transformers.trainer_utils import get_last_checkpoint
 
-    from .build import load_splits
     from .corpus_io import read_documents, write_jsonl
     from .encoding import model_max_length
     from .errors import CorpusError, Problem
@@ -279,13 +319,6 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
     from .predict import PREDICT_CONFIG, Predictor
 
     started = time.time()
-    if not torch.cuda.is_available() and train_args.ddp_backend is None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        train_args.ddp_backend = "gloo"
-    if torch.cuda.is_available() and not (train_args.bf16 or train_args.fp16):
-        if torch.cuda.is_bf16_supported():
-            train_args.bf16 = True
-        else:
-            train_args.fp16 = True
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))))
     set_seed(train_args.seed)
     data_dir = Path(data_args.data_dir)
@@ -328,9 +361,11 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
     )
     resume_from = None
     if train_args.resume:
-        resume_from = get_last_checkpoint(train_args.output_dir) if Path(train_args.output_dir).is_dir() else None
+        resume_from = last_complete_checkpoint(train_args.output_dir)
         if resume_from is None:
             print(f"--resume: no checkpoint in {train_args.output_dir}; starting from the beginning", file=sys.stderr)
+        else:
+            print(f"--resume: continuing from {resume_from}", file=sys.stderr)
     result = trainer.train(resume_from_checkpoint=resume_from)
     train_seconds = time.time() - started
 
