@@ -9,6 +9,7 @@ errors, evaluates on re3d when asked, writes the report and, for our model,
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections import Counter
@@ -21,6 +22,7 @@ import numpy as np
 
 from ..bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_f1, paired_difference
 from ..build import load_splits
+from ..corpus_io import dumps_jsonl
 from ..document import Document
 from ..errorlist import ErrorRecord, error_records, kind_counts
 from ..errors import CorpusError, Problem
@@ -128,6 +130,7 @@ class Evaluation:
         files = files or {}
         return {
             "split": self.split, "data_dir": self.data_dir, "command": self.command, "documents": len(self.gold_docs),
+            "split_sha256": hashlib.sha256(dumps_jsonl(self.gold_docs).encode("utf-8")).hexdigest()[:16],
             "gold_spans": self.gold_counts(), "labels": list(self.labels), "settings": self.settings,
             "coarse_map": self.coarse_map,
             "systems": {name: r.to_dict(files.get(name)) for name, r in self.systems.items()},

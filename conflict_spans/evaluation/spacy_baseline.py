@@ -99,7 +99,8 @@ def train(train_docs: Sequence[Document], dev_docs: Sequence[Document], *, confi
             log(p.format())
         command = [sys.executable, "-m", "spacy", "train", str(config_path), "--output", str(tmp / "output"),
                    "--code", str(CALLBACKS), "--paths.train", str(tmp / "train.spacy"), "--paths.dev", str(tmp / "dev.spacy")]
-        log(f"training the spaCy baseline ({len(train_docs)} train / {len(dev_docs)} validation documents): {' '.join(command[1:4])} ...")
+        log(f"training the spaCy baseline with {config_path} ({len(train_docs)} train / {len(dev_docs)} validation documents; "
+            f"minutes on a CPU, once per data and config); progress in {tmp / LOG_FILE}")
         started = time.perf_counter()
         with open(tmp / LOG_FILE, "w", encoding="utf-8") as fh:
             result = subprocess.run(command, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
