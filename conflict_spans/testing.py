@@ -20,7 +20,8 @@ TINY_DOCS_TEXT = [
 ]
 
 
-def _spans(text: str, marks: list[tuple[str, str, str | None]]) -> list[Span]:
+def spans_from_marks(text: str, marks: list[tuple[str, str, str | None]]) -> list[Span]:
+    """Spans given as (surface, label, status), each found left to right after the previous one."""
     spans, cursor = [], 0
     for surface, label, status in marks:
         start = text.index(surface, cursor)
@@ -40,7 +41,7 @@ TINY_MARKS = {
 
 
 def tiny_documents() -> list[Document]:
-    return [Document(doc_id, text, _spans(text, TINY_MARKS[doc_id]), {"conflict": "sudan", "genre": "brief"}) for doc_id, text in TINY_DOCS_TEXT]
+    return [Document(doc_id, text, spans_from_marks(text, TINY_MARKS[doc_id]), {"conflict": "sudan", "genre": "brief"}) for doc_id, text in TINY_DOCS_TEXT]
 
 
 def make_tiny_encoder(out_dir: str | Path, *, hidden: int = 32, layers: int = 1, heads: int = 2, seed: int = 0) -> Path:

@@ -28,6 +28,7 @@ from conflict_spans.align import (
     words_from_encoding,
 )
 from conflict_spans.document import Document, Span, check_spans
+from conflict_spans.testing import spans_from_marks
 from conflict_spans.encoding import encode_document
 from conflict_spans.schema import ID2LABEL, LABEL_NAMES, LABELS_WITH_STATUS, OUTSIDE, STATUS_VALUES, TAGS
 
@@ -123,12 +124,7 @@ def documents(draw, *, max_words: int = 40) -> Document:
 
 def doc_with(doc_id: str, text: str, marks: list[tuple[str, str]]) -> Document:
     """A document whose spans are given by surface text, found left to right."""
-    spans, cursor = [], 0
-    for surface, label in marks:
-        start = text.index(surface, cursor)
-        spans.append(Span(start, start + len(surface), label, "killed" if label in LABELS_WITH_STATUS else None))
-        cursor = start + len(surface)
-    return Document(doc_id, text, spans)
+    return Document(doc_id, text, spans_from_marks(text, [(s, label, "killed" if label in LABELS_WITH_STATUS else None) for s, label in marks]))
 
 
 def triples(spans) -> list[tuple[int, int, str]]:

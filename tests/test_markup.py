@@ -18,6 +18,7 @@ from conflict_spans.document import Document, Span
 from conflict_spans.errors import CorpusError
 from conflict_spans.markup import document_to_markup, format_code, markup_to_document, parse_body, parse_code, read_markup_file
 from conflict_spans.schema import LABEL_NAMES, STATUS_VALUES
+from conflict_spans.testing import spans_from_marks
 from conftest import REPO_ROOT
 
 HEADER = "---\nid: test-001\nconflict: sudan\ncountry: Sudan\ngenre: wire\n---\n"
@@ -55,13 +56,7 @@ ROUND_TRIPS = [
 ]
 
 
-def expected_spans(text: str, marks) -> list[Span]:
-    spans, cursor = [], 0
-    for surface, label, status in marks:
-        start = text.index(surface, cursor)
-        spans.append(Span(start, start + len(surface), label, status))
-        cursor = start + len(surface)
-    return spans
+expected_spans = spans_from_marks
 
 
 @pytest.mark.parametrize("name, body, text, marks", ROUND_TRIPS, ids=[c[0] for c in ROUND_TRIPS])

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from conflict_spans.align import IGNORE_INDEX
-from conflict_spans.document import Document, Span
+from conflict_spans.document import Document
 from conflict_spans.encoding import encode_document
 from conflict_spans.schema import ID2LABEL, LABEL2ID
+from conflict_spans.testing import spans_from_marks
 from conflict_spans.training import WindowCollator
 
 
@@ -20,12 +21,7 @@ def tokenizer():
 
 
 def doc_with(text: str, marks: list[tuple[str, str]], doc_id: str = "t") -> Document:
-    spans, cursor = [], 0
-    for surface, label in marks:
-        start = text.index(surface, cursor)
-        spans.append(Span(start, start + len(surface), label, "killed" if label == "CASUALTY" else None))
-        cursor = start + len(surface)
-    return Document(doc_id, text, spans)
+    return Document(doc_id, text, spans_from_marks(text, [(s, label, "killed" if label == "CASUALTY" else None) for s, label in marks]))
 
 
 # Each expected token is "piece:TAG" (the label id of TAG) or "piece:-" (-100).
