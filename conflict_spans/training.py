@@ -241,7 +241,7 @@ def _trainer_class():
                        f"{metric_key_prefix}_precision": scores["micro"]["precision"],
                        f"{metric_key_prefix}_recall": scores["micro"]["recall"],
                        f"{metric_key_prefix}_loss": nll / max(1, count),
-                       f"{metric_key_prefix}_seconds": round(time.time() - start, 2)}
+                       f"{metric_key_prefix}_seconds": time.time() - start}
             for label in scores:
                 if label not in ("micro", "macro"):
                     metrics[f"{metric_key_prefix}_f1_{label}"] = scores[label]["f1"]

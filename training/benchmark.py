@@ -93,7 +93,7 @@ def run(out: Path, train_argv: list[str]) -> dict[str, Any]:
         "timing": {
             "wall_seconds": round(wall, 2),
             "train_loop_seconds": round(loop, 2),
-            "validation_seconds": round(validation, 2),
+            "validation_seconds": round(validation, 4),
             "train_examples_per_second": round(windows * epochs / train_runtime, 2),
             "train_tokens_per_second": round(tokens * epochs / train_runtime, 1),
             "peak_rss_mb": round(peak_rss_mb(), 1),
