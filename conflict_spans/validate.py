@@ -10,6 +10,7 @@ from .corpus_io import collect
 from .document import Document, check_spans
 from .errors import Problem
 from .near_duplicates import find_near_duplicates
+from .same_story import THRESHOLD as SAME_STORY_THRESHOLD, find_same_stories
 from .schema import CONFLICTS, GENRES
 from .splits import group_of
 
@@ -109,6 +110,28 @@ def _cross_document_checks(docs: list[tuple[str, int | None, Document]], split_o
             f"texts of {dup.a!r} and {dup.b!r} are {'identical' if dup.overlap == 1.0 else 'near-duplicates'} {kind}({dup.overlap:.0%} of word 5-grams shared)",
             "rewrite one of them in its own words or remove it" + ("" if same_story else "; if they are one story, give them the same group"),
             path=unique[dup.a][0], line=unique[dup.a][1], record=dup.a, value=dup.b, severity=severity,
+        ))
+    problems += _same_story_problems(unique, split_of, groups)
+    return problems
+
+
+def _same_story_problems(unique: dict[str, tuple[str, int | None, Document]], split_of: dict[str, str | None],
+                         groups: dict[str, str]) -> list[Problem]:
+    """One story in two documents of different story groups: an error across splits, else a warning."""
+    problems = []
+    for pair in find_same_stories(doc for _, _, doc in unique.values()):
+        if groups[pair.a] == groups[pair.b]:
+            continue
+        across = split_of[pair.a] and split_of[pair.b] and split_of[pair.a] != split_of[pair.b]
+        shared = ", ".join(f.split(":", 1)[1] for f in pair.shared)
+        where = f"in {split_of[pair.a]} and {split_of[pair.b]} " if across else ""
+        problems.append(Problem(
+            "same-story",
+            f"{pair.a!r} and {pair.b!r} look like one story {where}(fact overlap {pair.score:.2f} >= {SAME_STORY_THRESHOLD}, "
+            f"{pair.phrases} shared 8-word phrases; shared: {shared})",
+            "rewrite one of them as a different event, or give both the same group so that they share a split",
+            path=unique[pair.a][0], line=unique[pair.a][1], record=pair.a, value=pair.b,
+            severity="error" if across else "warning",
         ))
     return problems
 
