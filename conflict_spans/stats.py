@@ -5,7 +5,26 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from .document import Document
+from .forms import FORMS
 from .schema import LABEL_NAMES, STATUS_VALUES
+
+LONG_DOCUMENT_WORDS = 700
+
+
+def word_count(doc: Document) -> int:
+    return len(doc.text.split())
+
+
+def shape_counts(docs: list[Document]) -> dict[str, int]:
+    """Documents without a CASUALTY span, over LONG_DOCUMENT_WORDS words, and carrying each form."""
+    out = {
+        "documents": len(docs),
+        "no CASUALTY span": sum(1 for d in docs if not any(s.label == "CASUALTY" for s in d.spans)),
+        f"over {LONG_DOCUMENT_WORDS} words": sum(1 for d in docs if word_count(d) > LONG_DOCUMENT_WORDS),
+    }
+    for name, (detect, _) in FORMS.items():
+        out[name] = sum(1 for d in docs if detect(d))
+    return out
 
 
 def label_counts(docs: list[Document]) -> Counter:
@@ -41,4 +60,12 @@ def stats_table(docs_by_split: dict[str, list[Document]]) -> str:
         lines.append(f"| {conflict} | {len(docs)} | {len(docs) / max(1, len(all_docs)):.1%} | " + " | ".join(map(str, per_split)) + " | " + " | ".join(str(cc[label]) for label in cols) + " |")
     genres = Counter(str(d.meta.get("genre", "(none)")) for d in all_docs)
     lines += ["", "## Per genre", "", ", ".join(f"{g} {n}" for g, n in sorted(genres.items()))]
+    n = max(1, len(all_docs))
+    lines += ["", "## Lengths, genres without casualties, and the forms of real wire copy", "",
+              "Documents that carry each (forms: guidelines §8.11, detectors in conflict_spans/forms.py).", "",
+              "| what | documents | share | detector |", "|---|---|---|---|"]
+    what = {name: about for name, (_, about) in FORMS.items()}
+    for name, count in shape_counts(all_docs).items():
+        if name != "documents":
+            lines.append(f"| {name} | {count} | {count / n:.1%} | {what.get(name, '')} |")
     return "\n".join(lines) + "\n"
