@@ -65,6 +65,10 @@ FINDING_TYPES: dict[str, tuple[str, str, str]] = {
     "withheld-saying": ("rules", "R3-9.2", "the subject of 'did not respond', 'declined to comment' ... is not ATTRIBUTION"),
     "description-before-name": ("rules", "R19-A4", "a non-title description before a name is inside the span"),
     "apposition-modifier": ("rules", "G9", "a name that only modifies the noun of an apposition is a span"),
+    "casualty-quantifier": ("rules", "R18-W8", "all/both/each/the before a count stays outside the CASUALTY span"),
+    "weapon-not-agent": ("rules", "A3-W7", "a weapon marked ACTOR is not the subject or 'by'-agent of an attack verb"),
+    "provenance-named-speaker": ("provenance", "P1", "a quotation whose source is a personal name: the speaker must be invented or unnamed (record the verdict in corpus/provenance_review.tsv)"),
+    "provenance-official-text": ("provenance", "P2", "an official genre or title line: the issuer must be an invented body, or the text a report about a real one (record the verdict)"),
     "missed": ("predictions", "", "gold span that no prediction touches"),
     "spurious": ("predictions", "", "predicted span that touches no gold span"),
     "wrong-label": ("predictions", "", "same offsets, another label"),
@@ -179,6 +183,7 @@ def sentence_of(bounds: list[tuple[int, int]], pos: int) -> tuple[int, int]:
 DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "our"}
 COUNTING_ARTICLES = {"a", "an"}  # part of a CASUALTY span (G3 exception)
 QUANTIFIERS = {"both", "all", "each", "every", "one"}  # R18: outside a party/source phrase
+CASUALTY_QUANTIFIERS = {"both", "all", "each", "every"}  # W8: outside a count ("all [16 militants]")
 DIRECTIONS = {
     "northern", "southern", "eastern", "western", "central", "north", "south", "east", "west",
     "north-eastern", "north-western", "south-eastern", "south-western", "northeastern", "northwestern",
@@ -275,6 +280,9 @@ CASUALTY_EXTENT: tuple[tuple[re.Pattern, str, str], ...] = (
 WEAPONS = r"(?:drones?|missiles?|rockets?|shells?|mortars?|bombs?|jets?|warplanes?|helicopters?|artillery|grenades?|IEDs?)"
 # verb forms only: "strike(s)" and "hits on" are nouns after a weapon word ("drone strikes", "drone hits on")
 WEAPON_AGENT = re.compile(rf"\b{WEAPONS}\s+(?:(?:also|then|later|reportedly)\s+)?(?:struck|hit|hits(?! on)|slammed|crashed|killed|kill|kills|destroyed|blew up|exploded|wounded|levelled|flattened|pounded|tore)\b", re.I)
+HARM_VERBS = r"(?:fired|firing|fire|bombed|bombing|bomb|bombs|attacked|attack|attacks|carried out|launched|raided|opened fire|killing|struck|strikes|strike|hit|hits|slammed|crashed|killed|kill|kills|destroyed|destroy|destroys|blew up|exploded|explodes|wounded|wounds|injured|levelled|flattened|pounded|pound|pounds|tore|targeted|targets|shot down|shelled|damaged|rained)"
+# "killed by a car bomb": the weapon after "by" in the passive of a harm verb
+WEAPON_BY_AGENT = re.compile(rf"\b(?:killed|wounded|injured|hit|struck|destroyed|damaged|targeted|levelled|flattened)\s+(?:\w+ly\s+)?by\s+(?:an?\s+|the\s+|two\s+|three\s+|several\s+)?(?:[\w-]+\s+){{0,2}}?{WEAPONS}\b", re.I)
 ACCORDING_TO = re.compile(r"according to(?: the| a| an| its| their| his| her)?\s*$", re.I)
 # a span after one of these is inside post-head material, not the subject of the verb after it
 PREPOSITIONS = {"of", "for", "in", "at", "from", "to", "by", "with", "near", "on", "across", "based", "loyal", "within",
@@ -428,6 +436,8 @@ class _DocumentChecks:
             if span.label in ("ACTOR", "ATTRIBUTION", "LOCATION"):
                 self.check_apposition_modifier(sp)
         self.check_unlabelled_weapon_agents()
+        self.check_unlabelled_weapon_by_agents()
+        self.check_weapon_not_agent()
         self.check_unlabelled_withheld_sayers()
         return self.found
 
@@ -448,6 +458,8 @@ class _DocumentChecks:
             self.add("leading-determiner", f"{sp.raw[0]!r} starts the span: move the start past it (G3)", span)
         elif head in QUANTIFIERS and span.label in ("ACTOR", "ATTRIBUTION") and sp.tokens[1] not in ("of", "-"):
             self.add("leading-quantifier", f"{sp.raw[0]!r} before a party or source noun stays outside (R18)", span)
+        elif head in CASUALTY_QUANTIFIERS and span.label == "CASUALTY" and sp.tokens[1] not in ("of", "-"):
+            self.add("casualty-quantifier", f"{sp.raw[0]!r} before the count stays outside (R18, W8)", span)
 
     def check_location(self, sp: _Span) -> None:
         """R7 direction adjectives, L1 bare directions, L2/R6 extension nouns."""
@@ -550,6 +562,28 @@ class _DocumentChecks:
             if not _inside_any(s, e, self.ranges):
                 self.add("weapon-agent-unlabelled", f"{self.text[s:e]!r} is the agent of {m.group().split()[-1]!r}: ACTOR (A3, R2)", start=s, end=e)
 
+    def check_weapon_not_agent(self) -> None:
+        """W7: a weapon marked ACTOR must be the subject or "by"-agent of an attack or harm verb."""
+        weapon_end = re.compile(rf"{WEAPONS}$", re.I)
+        for span in self.doc.spans:
+            surface = self.text[span.start:span.end]
+            if span.label != "ACTOR" or not weapon_end.search(surface) or surface[:1].isupper() and " " not in surface and surface.isupper():
+                continue
+            after = self.text[span.end:span.end + 60]
+            before = self.text[max(0, span.start - 60):span.start]
+            agent_after = re.match(rf"^[\s,]*(?:[\w-]+[\s,]+){{0,3}}?{HARM_VERBS}\b", after, re.I)
+            by_agent = re.search(r"\bby\s+(?:an?\s+|the\s+|\w+\s+)?(?:[\w-]+\s+)?$", before, re.I)
+            if not agent_after and not by_agent:
+                self.add("weapon-not-agent", f"{surface!r} is marked ACTOR but no attack verb follows it and no 'by' precedes it: an instrument is no span (A3, W7)", span)
+
+    def check_unlabelled_weapon_by_agents(self) -> None:
+        """W7: "killed by a car bomb": the weapon after "by" is ACTOR."""
+        for m in WEAPON_BY_AGENT.finditer(self.text):
+            e = m.end()
+            s = e - len(m.group().split()[-1])
+            if not _inside_any(s, e, self.ranges):
+                self.add("weapon-agent-unlabelled", f"{self.text[s:e]!r} is the 'by'-agent of a harm verb: ACTOR (A3, R2, W7)", start=s, end=e)
+
     def check_unlabelled_withheld_sayers(self) -> None:
         """R3: the plain subject of "declined to comment", "did not respond" ..."""
         words = self.words
@@ -595,12 +629,33 @@ def prediction_findings(gold_docs: Sequence[Document], pred_docs: Sequence[Docum
 
 # ---- the report ----------------------------------------------------------------------------------
 
-def audit(docs: Sequence[Document], predictions: Sequence[Document] | None = None) -> dict[str, Any]:
-    """Every finding for ``docs``; with ``predictions``, also where they disagree with gold."""
+def provenance_findings(docs: Sequence[Document], review: dict[tuple[str, str, str], str]) -> list[Finding]:
+    """P1/P2 cases with no verdict in the provenance review (conflict_spans.provenance)."""
+    from .provenance import unresolved
+
+    text_of = {d.id: d.text for d in docs}
+    out = []
+    for case in unresolved(list(docs), review):
+        text = text_of[case.doc_id]
+        out.append(Finding(f"provenance-{case.kind}", case.doc_id, case.start, case.end, case.name,
+                           "ATTRIBUTION" if case.kind == "named-speaker" else None,
+                           f"{case.note}; record a verdict (doc_id, kind, name, verdict, note) in corpus/provenance_review.tsv",
+                           context_of(text, case.start, case.end)))
+    return out
+
+
+def audit(docs: Sequence[Document], predictions: Sequence[Document] | None = None,
+          provenance_review: dict[tuple[str, str, str], str] | None = None) -> dict[str, Any]:
+    """Every finding for ``docs``; with ``predictions``, also where they disagree with gold.
+
+    ``provenance_review`` holds the verdicts already recorded for P1/P2 cases;
+    cases without one are listed.
+    """
     docs = sorted(docs, key=lambda d: d.id)
     findings = consistency_findings(docs)
     for doc in docs:
         findings += rule_findings(doc)
+    findings += provenance_findings(docs, provenance_review or {})
     order = {kind: i for i, kind in enumerate(FINDING_TYPES)}
     findings.sort(key=lambda f: (order[f.kind], f.doc_id, f.start))
     no_prediction: list[str] = []
@@ -763,8 +818,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
         summary = format_agreement(result) + "disagreements: " + ", ".join(f"{k} {n}" for k, n in result["disagreements"]["counts"].items()) + "\n"
     else:
+        from .paths import CORPUS_DIR
+        from .provenance import read_review
+
         predictions = _read(Path(args.predictions)) if args.predictions else None
-        result = audit(docs, predictions)
+        review_path = Path(args.provenance_review) if args.provenance_review else CORPUS_DIR / "provenance_review.tsv"
+        result = audit(docs, predictions, read_review(review_path))
         report = to_json(result) if args.format == "json" else to_markdown(result)
         summary = format_counts(result)
     if args.output:
@@ -782,6 +841,7 @@ def register(sub) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--predictions", metavar="FILE.jsonl", help="model predictions for these documents (e.g. training/kfold.py output): list where they disagree with gold, most confident first")
     mode.add_argument("--agreement", metavar="SECOND", help="a second annotation of (some of) these documents: report strict/overlap agreement per label and every disagreement instead")
+    p.add_argument("--provenance-review", metavar="FILE.tsv", help="recorded verdicts for provenance cases (default corpus/provenance_review.tsv); cases without a verdict are listed")
     p.add_argument("--format", choices=("md", "json"), default="md", help="report format (default md)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the report here (default: stdout; the counts then go to stderr)")
     p.set_defaults(func=cmd_audit)
