@@ -8,6 +8,7 @@ from .corpus_io import atomic_write_text, collect, dumps_jsonl, read_documents
 from .document import Document
 from .errors import CorpusError, Problem
 from .paths import DATA_DIR, SOURCE_DIR, SPLITS_FILE, split_file
+from .provenance import PROVENANCE, PROVENANCE_KEY
 from .schema import SPLITS
 from .splits import assign_splits, dump_assignment, load_assignment, split_documents
 from .validate import validate_paths
@@ -30,6 +31,8 @@ def build(source_dir: Path = SOURCE_DIR, data_dir: Path = DATA_DIR, splits_file:
     if errors:
         raise CorpusError(errors)
     docs = load_sources(source_dir)
+    for doc in docs:
+        doc.meta[PROVENANCE_KEY] = PROVENANCE
     assignment = assign_splits(docs, load_assignment(splits_file))
     by_split = split_documents(docs, assignment)
     contents = {split: dumps_jsonl(by_split[split]) for split in SPLITS}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .document import Document, Span
 from .errors import CorpusError, Problem
+from .provenance import PROVENANCE_KEY
 from .schema import CODE_TO_LABEL, LABEL_NAMES, LABEL_TO_CODE
 
 SPECIAL = "[]{}\\"
@@ -125,7 +126,8 @@ def document_to_markup(doc: Document) -> str:
     if doc.text != doc.text.rstrip("\r\n") or doc.text.startswith("\n"):
         raise CorpusError(Problem("markup", "text starting or ending with a newline cannot be stored in the authoring format", "strip the text's leading/trailing newlines (and shift the offsets) or keep this record in JSONL", record=doc.id))
     header = ["---", f"id: {doc.id}"]
-    keys = [k for k in HEADER_ORDER if k in doc.meta and k != "id"] + sorted(k for k in doc.meta if k not in HEADER_ORDER)
+    # the provenance statement is added to every record by build, not written by hand
+    keys = [k for k in HEADER_ORDER if k in doc.meta and k != "id"] + sorted(k for k in doc.meta if k not in HEADER_ORDER and k != PROVENANCE_KEY)
     for key in keys:
         value = str(doc.meta[key])
         if "\n" in value:

@@ -24,6 +24,15 @@ from pathlib import Path
 
 from .document import Document, Span
 
+# What every bundled record's ``meta["provenance"]`` says (corpus/README.md opens with the same).
+PROVENANCE_KEY = "provenance"
+PROVENANCE: dict[str, object] = {
+    "text": "written for this corpus; no sentence copied from any publication",
+    "real": ["conflicts", "places", "organisations", "the broad course of events"],
+    "written_for_corpus": ["every quotation", "every individual speaker", "every figure"],
+    "source_of_facts": False,
+}
+
 VERDICTS = ("invented", "unnamed", "report-about", "invented-body")
 OFFICIAL_GENRES = {"statement", "press-release", "un-briefing", "press-conference", "testimony", "tribunal-report",
                    "monitoring-report", "field-report", "ngo-briefing"}

@@ -53,17 +53,6 @@ ID2LABEL: dict[int, str] = dict(enumerate(TAGS))
 LABEL2ID: dict[str, int] = {tag: i for i, tag in ID2LABEL.items()}
 
 # Metadata vocabularies for corpus documents.
-CONFLICTS: tuple[str, ...] = (
-    "afghanistan", "armenia-azerbaijan", "cameroon", "car", "colombia", "drc",
-    "ethiopia", "gaza-israel", "haiti", "iraq", "kashmir", "lebanon", "libya",
-    "mozambique", "myanmar", "nigeria", "pakistan", "philippines", "sahel",
-    "somalia", "south-sudan", "sudan", "syria", "ukraine", "yemen",
-    # corpus part 2: 1990-2019 conflicts and further theatres
-    "afghanistan-2001", "bosnia", "chechnya", "colombia-farc", "darfur",
-    "ethiopia-eritrea", "georgia-2008", "india-maoist", "iran-israel", "iraq-war",
-    "kosovo", "libya-2011", "nepal", "sierra-leone", "sri-lanka", "thailand-south",
-    "turkey-pkk",
-)
 GENRES: tuple[str, ...] = (
     "wire", "monitor", "un-briefing", "ngo-briefing", "casualty-update", "diplomatic",
     "press-conference", "live-blog", "brief", "statement", "analysis",

@@ -11,7 +11,8 @@ from .document import Document, check_spans
 from .errors import Problem
 from .near_duplicates import find_near_duplicates
 from .same_story import THRESHOLD as SAME_STORY_THRESHOLD, find_same_stories
-from .schema import CONFLICTS, GENRES
+from .conflicts import CONFLICTS_FILE, is_bundled, load_conflicts
+from .schema import GENRES
 from .splits import group_of
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -22,10 +23,16 @@ def check_meta(doc: Document, path: str, line: int | None) -> list[Problem]:
     where = {"path": path, "line": line, "record": doc.id}
     problems = []
     meta = doc.meta
-    if "conflict" in meta and meta["conflict"] not in CONFLICTS:
-        problems.append(Problem("meta", "unknown conflict code", f"use one of {', '.join(CONFLICTS)} or add the conflict to conflict_spans/schema.py", value=str(meta["conflict"]), **where))
+    bundled = is_bundled(path)
+    # the bundled corpus keeps to its own lists; a user's file may use its own codes
+    severity = "error" if bundled else "warning"
+    conflicts = load_conflicts()
+    if "conflict" in meta and meta["conflict"] not in conflicts:
+        fix = (f"use one of the codes in {CONFLICTS_FILE.name}, or add the conflict there first" if bundled
+               else "nothing to do for your own data; the bundled corpus uses the codes in corpus/conflicts.json")
+        problems.append(Problem("meta", "unknown conflict code", fix, value=str(meta["conflict"]), severity=severity, **where))
     if "genre" in meta and meta["genre"] not in GENRES:
-        problems.append(Problem("meta", "unknown genre", f"use one of {', '.join(GENRES)}", value=str(meta["genre"]), **where))
+        problems.append(Problem("meta", "unknown genre", f"use one of {', '.join(GENRES)}", value=str(meta["genre"]), severity=severity, **where))
     if meta.get("date") and not _DATE.match(str(meta["date"])):
         problems.append(Problem("meta", "date must be YYYY-MM-DD", "write the event date as YYYY-MM-DD or leave it out", value=str(meta["date"]), **where))
     if path.endswith(".txt"):
@@ -34,7 +41,7 @@ def check_meta(doc: Document, path: str, line: int | None) -> list[Problem]:
             problems.append(Problem("id", f"id does not match the file name {stem!r}", "name the file <id>.txt", value=doc.id, **where))
         for key in ("conflict", "country", "genre"):
             if not meta.get(key):
-                problems.append(Problem("meta", f"source file has no {key!r} in its header", f"add '{key}: ...' (annotation/AUTHORING.md)", **where))
+                problems.append(Problem("meta", f"source file has no {key!r} in its header", f"add '{key}: ...' (annotation/AUTHORING.md)", severity=severity, **where))
     if not doc.text.strip():
         problems.append(Problem("text", "text is empty", "remove the record or give it text", **where))
     return problems

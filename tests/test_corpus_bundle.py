@@ -10,11 +10,13 @@ from collections import Counter, defaultdict
 import pytest
 
 from conflict_spans.build import load_splits
-from conflict_spans.schema import CONFLICTS, LABEL_NAMES, LABELS_WITH_STATUS, SPLITS
+from conflict_spans.conflicts import load_conflicts
+from conflict_spans.schema import LABEL_NAMES, LABELS_WITH_STATUS, SPLITS
 from conflict_spans.splits import group_of, load_assignment
 from conftest import REPO_ROOT
 
 CORPUS = REPO_ROOT / "corpus"
+CONFLICTS = list(load_conflicts(CORPUS / "conflicts.json"))
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,8 @@ def test_jsonl_records_have_the_documented_shape(split):
             assert ("status" in span) == (span["label"] in LABELS_WITH_STATUS)
         starts = [(s["start"], s["end"]) for s in record["spans"]]
         assert starts == sorted(starts)
-        assert {"conflict", "country", "genre"} <= set(record["meta"])
+        assert {"conflict", "country", "genre", "provenance"} <= set(record["meta"])
+        assert record["meta"]["provenance"]["source_of_facts"] is False
 
 
 def test_stats_counts_match_the_committed_files(run_cli, committed, tmp_path):
@@ -99,3 +102,8 @@ def test_stats_counts_match_the_committed_files(run_cli, committed, tmp_path):
         assert [int(c) for c in cells[3:3 + len(LABEL_NAMES)]] == [counts[label] for label in LABEL_NAMES]
     for conflict in CONFLICTS:
         assert conflict in rows
+
+
+def test_every_conflict_in_the_list_has_documents_and_every_document_a_listed_conflict(committed):
+    used = Counter(d.meta["conflict"] for docs in committed.values() for d in docs)
+    assert set(used) == set(CONFLICTS)
