@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
-from ..errors import CorpusError
+from ..errors import CorpusError, Problem
 from ..paths import DATA_DIR
 from ..schema import SPLITS
 from .baselines import BASELINES, SPACY_LABEL_MAP
@@ -47,10 +47,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES, help=f"bootstrap resamples of documents for confidence intervals (default {DEFAULT_RESAMPLES})")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
     p.add_argument("--no-model-card", action="store_true", help="do not write MODEL_CARD.md into the model folder")
+    p.add_argument("--subset", action="append", default=[], metavar="NAME=IDS.txt",
+                   help="also score every system on the split's documents whose ids are listed in IDS.txt (one per line), reported as NAME; repeatable")
+    p.add_argument("--readme", type=Path, metavar="README.md",
+                   help="rewrite the results block of this README from the test report in --out and the validation report in --out/validation")
+
+
+def parse_subsets(values: list[str]) -> dict[str, frozenset[str]]:
+    out = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise CorpusError(Problem("subset", "a subset is NAME=IDS.txt", "e.g. --subset part1=corpus/part1_ids.txt", value=value))
+        file = Path(path)
+        if not file.is_file():
+            raise CorpusError(Problem("subset", "ids file not found", "give a text file with one document id per line", path=path, value=value))
+        out[name] = frozenset(line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#"))
+    return out
 
 
 def options_from_args(args: argparse.Namespace, command: str) -> Options:
-    return Options(model=args.model, out=args.out, baselines=args.baselines, data=args.data, split=args.split,
+    return Options(subsets=parse_subsets(args.subset), model=args.model, out=args.out, baselines=args.baselines, data=args.data, split=args.split,
                    re3d=None if args.no_re3d else args.re3d, cache_dir=args.cache_dir, spacy_config=args.spacy_config,
                    spacy_label_map=args.spacy_label_map, re3d_label_map=args.re3d_label_map,
                    n_resamples=args.resamples, seed=args.seed, model_card=not args.no_model_card, command=command)
@@ -63,6 +80,11 @@ def run(args: argparse.Namespace, command: str) -> int:
         print(f"{name}: strict micro F1 {100 * b['point']:.1f} [{100 * b['low']:.1f}, {100 * b['high']:.1f}], "
               f"macro F1 {100 * result.strict.macro()['f1']:.1f}")
     print(f"report: {args.out / 'report.md'}")
+    if args.readme:
+        from .readme import update_readme
+
+        update_readme(args.readme, args.out)
+        print(f"results block rewritten: {args.readme}")
     return 0
 
 

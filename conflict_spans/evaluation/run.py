@@ -58,6 +58,8 @@ class Options:
     seed: int = DEFAULT_SEED
     model_card: bool = True
     command: str = "python eval/evaluate.py"
+    # name -> document ids: each system is also scored on the split's documents with these ids
+    subsets: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -120,6 +122,7 @@ class Evaluation:
     systems: dict[str, SystemResult] = field(default_factory=dict)
     comparisons: dict[str, dict[str, float]] = field(default_factory=dict)
     re3d: dict[str, Any] | None = None
+    subsets: dict[str, dict[str, Any]] = field(default_factory=dict)
     splits: dict[str, list[Document]] = field(default_factory=dict)
 
     def gold_counts(self) -> dict[str, int]:
@@ -134,7 +137,7 @@ class Evaluation:
             "gold_spans": self.gold_counts(), "labels": list(self.labels), "settings": self.settings,
             "coarse_map": self.coarse_map,
             "systems": {name: r.to_dict(files.get(name)) for name, r in self.systems.items()},
-            "comparisons": self.comparisons, "re3d": self.re3d,
+            "comparisons": self.comparisons, "re3d": self.re3d, "subsets": self.subsets,
         }
 
 
@@ -159,6 +162,20 @@ def score_system(name: str, description: str, split: str, gold_docs: Sequence[Do
         errors=error_records(gold_docs, predictions.docs),
         info=info or {},
     )
+
+
+def score_subset(evaluation: "Evaluation", ids: frozenset[str], n_resamples: int, seed: int) -> dict[str, Any]:
+    """Strict scores of every system on the split's documents whose id is in ``ids``."""
+    keep = [i for i, d in enumerate(evaluation.gold_docs) if d.id in ids]
+    if not keep:
+        raise CorpusError(Problem("subset", f"no {evaluation.split} document has an id from the subset", "check the ids file"))
+    gold = [evaluation.gold_docs[i].spans for i in keep]
+    out: dict[str, Any] = {"documents": len(keep), "gold_spans": sum(len(g) for g in gold), "systems": {}}
+    for name, result in evaluation.systems.items():
+        pred = [result.predictions.docs[i].spans for i in keep]
+        strict = strict_scores(gold, pred, LABEL_NAMES)
+        out["systems"][name] = {"strict": strict.to_dict(), "bootstrap": bootstrap_f1(gold, pred, LABEL_NAMES, n_resamples=n_resamples, seed=seed)}
+    return out
 
 
 DESCRIPTIONS = {
@@ -227,6 +244,8 @@ def evaluate(options: Options, *, systems: Mapping[str, Predictor] | None = None
                 evaluation.comparisons[f"{MODEL} vs {name}"] = paired_difference(
                     gold, [d.spans for d in evaluation.systems[MODEL].predictions.docs], [d.spans for d in result.predictions.docs],
                     LABEL_NAMES, n_resamples=options.n_resamples, seed=options.seed)
+    for subset, ids in options.subsets.items():
+        evaluation.subsets[subset] = score_subset(evaluation, ids, options.n_resamples, options.seed)
     if options.re3d is not None:
         log(f"re3d: evaluating {', '.join(built)} on {options.re3d}")
         evaluation.re3d = evaluate_re3d(built, options.re3d, map_path=options.re3d_label_map)

@@ -1,0 +1,94 @@
+"""The README's results block, generated from the evaluation's report.json files.
+
+The block sits between ``<!-- results-table -->`` and ``<!-- /results-table -->``;
+``conflict-spans evaluate --readme README.md`` rewrites it from the test report
+in ``--out`` and the validation report in ``--out/validation`` (when present).
+Nothing in it is typed by hand, and a test checks that it equals what the
+committed reports render to.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..corpus_io import atomic_write_text
+from ..errors import CorpusError, Problem
+
+BEGIN = "<!-- results-table -->"
+END = "<!-- /results-table -->"
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}"
+
+
+def _ci(b: dict[str, float]) -> str:
+    return f"{_pct(b['point'])} [{_pct(b['low'])}, {_pct(b['high'])}]"
+
+
+def _rows(report: dict[str, Any], split_name: str) -> list[str]:
+    labels = report["labels"]
+    rows = []
+    for name, system in report["systems"].items():
+        per = system["strict"]["per_label"]
+        micro = system["strict"]["micro"]
+        rows.append(f"| {split_name} | {name} | {_pct(micro['precision'])} | {_pct(micro['recall'])} | {_ci(system['bootstrap']['micro_f1'])} | "
+                    + " | ".join(_pct(per[label]["f1"]) for label in labels) + " |")
+    return rows
+
+
+def render(test: dict[str, Any], validation: dict[str, Any] | None = None) -> str:
+    labels = test["labels"]
+    gold = test["gold_spans"]
+    lines = [BEGIN,
+             f"Strict span P/R/F1 in % (offsets and label must match), 95% bootstrap intervals over documents "
+             f"({test['settings']['n_resamples']} resamples, seed {test['settings']['seed']}). Test split: {test['documents']} documents, "
+             f"{sum(gold.values())} spans" + (f"; validation split: {validation['documents']} documents, {sum(validation['gold_spans'].values())} spans" if validation else "")
+             + ". `model` is the default configuration trained by `scripts/quickstart.sh`; `spacy-finetuned` is en_core_web_sm's "
+             "tok2vec/ner fine-tuned on the same train split; `spacy-pretrained` is en_core_web_sm with its labels mapped to ours "
+             "(it cannot express CASUALTY or ATTRIBUTION).",
+             "",
+             f"Generated from `eval/results/report.json`" + (" and `eval/results/validation/report.json`" if validation else "")
+             + f" by `{test['command']}`" + (f" and `{validation['command']}`" if validation else "") + ".",
+             "",
+             "| split | system | P | R | F1 [95% CI] | " + " | ".join(labels) + " |",
+             "|---|---|---|---|---|" + "---|" * len(labels)]
+    if validation:
+        lines += _rows(validation, "validation")
+    lines += _rows(test, "test")
+    for subset, data in test.get("subsets", {}).items():
+        lines += [f"| test, {subset} ({data['documents']} docs) | {name} | {_pct(s['strict']['micro']['precision'])} | {_pct(s['strict']['micro']['recall'])} | "
+                  f"{_ci(s['bootstrap']['micro_f1'])} | " + " | ".join(_pct(s["strict"]["per_label"][label]["f1"]) for label in labels) + " |"
+                  for name, s in data["systems"].items()]
+    if test.get("comparisons"):
+        lines += ["", "Paired differences on test (micro F1, same resamples): "
+                  + "; ".join(f"{k} {_ci(v)}" for k, v in test["comparisons"].items()) + "."]
+    if test.get("re3d"):
+        r = test["re3d"]
+        lines += ["", f"Out of domain, re3d ({r['data']['documents']} real Syria/Iraq documents, evaluation only, classes "
+                  f"{', '.join(r['classes'])}): " + "; ".join(
+                      f"{name} exact F1 {_pct(s['exact']['f1'])}, overlap F1 {_pct(s['overlap']['f1'])} (P {_pct(s['exact']['precision'])}, R {_pct(s['exact']['recall'])})"
+                      for name, s in r["systems"].items()) + "."]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def render_from(out: Path) -> str:
+    test = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    validation_file = out / "validation" / "report.json"
+    validation = json.loads(validation_file.read_text(encoding="utf-8")) if validation_file.is_file() else None
+    return render(test, validation)
+
+
+def replace_block(readme_text: str, block: str, path: str = "README.md") -> str:
+    if readme_text.count(BEGIN) != 1 or readme_text.count(END) != 1 or readme_text.index(BEGIN) > readme_text.index(END):
+        raise CorpusError(Problem("readme", f"the README needs exactly one {BEGIN} ... {END} block", "add the two marker lines where the results go", path=path))
+    head, rest = readme_text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return head + block + tail
+
+
+def update_readme(readme: Path, out: Path) -> None:
+    atomic_write_text(readme, replace_block(readme.read_text(encoding="utf-8"), render_from(out), str(readme)))
