@@ -34,7 +34,7 @@ BYLINE = re.compile(r"^By [A-ZÀ-Þ]", re.M)
 CREDIT = re.compile(r"\((?:[A-Z][\w’'-]*\s*){1,4}\)\s+[—–]|^(?:Reporting|Additional reporting|Writing|Editing) by |\((?:Photo|Image) credit", re.M)
 CAPTION = re.compile(r"^(?:Photo|Caption|Pictured|Image|PHOTO)\b\s*[:—–]", re.M)
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
-_QUOTE_RUN = re.compile(r"“[^”]*[.!?][^”]*[.!?],?”")  # a quotation of two or more sentences
+_QUOTE_RUN = re.compile(r"“[^”]*[.!?]\s[^”]*[.!?,]”")  # a quotation of two or more sentences
 
 
 def _tokens(s: str) -> list[str]:
