@@ -220,3 +220,31 @@ def test_with_a_tiny_trained_model(corpus, tmp_path):
     assert "model" in evaluation.systems
     assert (model_dir / "MODEL_CARD.md").exists()
     assert json.loads((out / "report.json").read_text())["systems"]["model"]["strict"]["micro"]["support"] == 20
+
+
+def test_a_subset_is_scored_beside_the_whole_split_and_rendered_into_a_readme(corpus, tmp_path):
+    from conflict_spans.evaluation.readme import BEGIN, END, update_readme
+
+    out = tmp_path / "results"
+    ids = frozenset({"test-0", "test-1"})
+    evaluate(Options(out=out, baselines=(), data=corpus, n_resamples=20, subsets={"part1": ids}),
+             systems={"stand-in": StandIn(gold_of(corpus))}, log=lambda m: None)
+    report = json.loads((out / "report.json").read_text())
+    subset = report["subsets"]["part1"]
+    assert subset["documents"] == 2
+    gold = gold_of(corpus)
+    expected = strict_scores([gold[i].spans for i in sorted(ids)],
+                             [StandIn(gold).predict_documents([Document(i, gold[i].text, [], {})])[0].spans for i in sorted(ids)], LABEL_NAMES)
+    assert subset["systems"]["stand-in"]["strict"]["micro"]["f1"] == pytest.approx(expected.micro.f1)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{BEGIN}\n{END}\n\nrest\n", encoding="utf-8")
+    update_readme(readme, out)
+    text = readme.read_text(encoding="utf-8")
+    assert "| test, part1 (2 docs) | stand-in |" in text and text.endswith("\n\nrest\n")
+
+
+def test_a_subset_with_no_document_of_the_split_is_refused(corpus, tmp_path):
+    with pytest.raises(CorpusError) as info:
+        evaluate(Options(out=tmp_path / "r", baselines=(), data=corpus, n_resamples=20, subsets={"none": frozenset({"nope"})}),
+                 systems={"stand-in": StandIn(gold_of(corpus))}, log=lambda m: None)
+    assert info.value.problems[0].code == "subset"
