@@ -118,7 +118,8 @@ def _cross_document_checks(docs: list[tuple[str, int | None, Document]], split_o
             "rewrite one of them in its own words or remove it" + ("" if same_story else "; if they are one story, give them the same group"),
             path=unique[dup.a][0], line=unique[dup.a][1], record=dup.a, value=dup.b, severity=severity,
         ))
-    problems += _same_story_problems(unique, split_of, groups)
+    near = {frozenset((p.record, p.value)) for p in problems if p.code == "near-duplicate"}
+    problems += [p for p in _same_story_problems(unique, split_of, groups) if frozenset((p.record, p.value)) not in near]
     return problems
 
 

@@ -107,3 +107,25 @@ def test_stats_counts_match_the_committed_files(run_cli, committed, tmp_path):
 def test_every_conflict_in_the_list_has_documents_and_every_document_a_listed_conflict(committed):
     used = Counter(d.meta["conflict"] for docs in committed.values() for d in docs)
     assert set(used) == set(CONFLICTS)
+
+
+def test_the_corpus_meets_its_size_and_variety_targets(committed):
+    """The targets of corpus part 2 (corpus/README.md): size, labels, conflicts, genres, lengths and forms."""
+    from conflict_spans.forms import FORMS
+    from conflict_spans.stats import shape_counts
+
+    docs = [d for split_docs in committed.values() for d in split_docs]
+    labels = Counter(s.label for d in docs for s in d.spans)
+    assert len(docs) >= 600 and sum(labels.values()) >= 24000
+    assert all(labels[label] >= 2000 for label in LABEL_NAMES), labels
+    conflicts = load_conflicts(CORPUS / "conflicts.json")
+    per_conflict = Counter(d.meta["conflict"] for d in docs)
+    assert len(per_conflict) >= 40 and max(per_conflict.values()) <= 0.06 * len(docs), per_conflict.most_common(3)
+    assert sum(1 for c in per_conflict if conflicts[c].first_year >= 1990 and conflicts[c].last_year <= 2019) >= 10
+    shapes = shape_counts(docs)
+    assert shapes["no CASUALTY span"] >= 0.20 * len(docs) and shapes["over 700 words"] >= 0.15 * len(docs), shapes
+    for form in ("F1 long official names", "F2 unit designations", "F3 diacritics or original script",
+                 "F4 plain demonyms and group nouns", "F5 pronoun or distant speakers", "F6 datelines, bylines, credits, captions"):
+        assert form in FORMS and shapes[form] >= 60, (form, shapes[form])
+    genres = Counter(d.meta["genre"] for d in docs)
+    assert all(genres[g] > 0 for g in ("press-release", "testimony", "tribunal-report", "monitoring-report", "field-report", "roundup"))
