@@ -33,7 +33,14 @@ PROVENANCE: dict[str, object] = {
     "source_of_facts": False,
 }
 
-VERDICTS = ("invented", "unnamed", "report-about", "invented-body")
+# what a reviewer may record for a case; anything else leaves it open
+VERDICTS = (
+    "invented",         # named-speaker: the person is invented for the corpus
+    "not-the-speaker",  # named-speaker: the name is not who is quoted (a pronoun the detector linked wrongly)
+    "invented-body",    # official-text: the issuer is an invented body
+    "report-about",     # official-text: a report about what a real body said, not its own text
+    "not-official",     # official-text: not written as anyone's official text
+)
 OFFICIAL_GENRES = {"statement", "press-release", "un-briefing", "press-conference", "testimony", "tribunal-report",
                    "monitoring-report", "field-report", "ngo-briefing"}
 OFFICIAL_TITLE = re.compile(r"\b(?:statement|communiqu[eé]|press release|press briefing|briefing|transcript|issued by|prepared by|"
