@@ -18,8 +18,11 @@ collection, so "Afghanistan" or "the army" (in many documents) weigh little and
 a pair is the weight they share over the weight of the smaller document:
 an overlap coefficient with IDF weights, between 0 and 1.
 
-The threshold was tuned on corpus part 1 (``corpus/SAME_STORY.md``): the known
-rewrite scored far above every pair of distinct stories in one conflict.
+A pair is one story when its score reaches ``THRESHOLD``, or reaches
+``FIGURE_THRESHOLD`` while the two also share ``SHARED_FIGURES`` rare counted
+figures ("23 soldiers", "200 Taliban"): a retelling keeps the numbers even when
+it changes every name but the country. The thresholds were tuned on the corpus
+(``corpus/SAME_STORY.md`` has the distribution).
 """
 
 from __future__ import annotations
@@ -33,6 +36,11 @@ from typing import Iterable
 from .document import Document
 
 THRESHOLD = 0.45
+# a lower overlap is enough when the pair also shares this many rare casualty-style figures ("23 soldiers")
+FIGURE_THRESHOLD = 0.15
+SHARED_FIGURES = 2
+RARE = 3  # a figure held by at most this many documents is specific to an event
+_COUNTED_FIGURE = re.compile(r"^figure:(\d+) [^\d\W]")
 PHRASE = 8
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:(?:of|al|el|de|the|and|for|in)\s+)?[A-Z][\w’'-]+)*")
@@ -101,6 +109,7 @@ class SameStory:
     b: str
     score: float
     phrases: int  # shared word 8-grams
+    figures: int  # shared rare figures with a noun after them, of 5 or more
     shared: tuple[str, ...]  # the heaviest shared facts, for the message
 
 
@@ -133,11 +142,18 @@ def score_pairs(docs: Iterable[Document], minimum: float = 0.0) -> list[SameStor
     for (a, b), weight in shared.items():
         score = weight / min(fact_mass[a], fact_mass[b])
         if score >= minimum:
-            common = sorted((f for f in fact_sets[a] & fact_sets[b] if not f.startswith("phrase:")), key=lambda f: (-idf[f], f))
-            out.append(SameStory(a, b, score, phrases[a, b], tuple(common[:6])))
+            both = fact_sets[a] & fact_sets[b]
+            common = sorted((f for f in both if not f.startswith("phrase:")), key=lambda f: (-idf[f], f))
+            figures = sum(1 for f in both if df[f] <= RARE and (m := _COUNTED_FIGURE.match(f)) and int(m.group(1)) >= 5)
+            out.append(SameStory(a, b, score, phrases[a, b], figures, tuple(common[:6])))
     return sorted(out, key=lambda p: (-p.score, p.a, p.b))
 
 
+def is_same_story(pair: SameStory, threshold: float = THRESHOLD) -> bool:
+    return pair.score >= threshold or (pair.score >= FIGURE_THRESHOLD and pair.figures >= SHARED_FIGURES)
+
+
 def find_same_stories(docs: Iterable[Document], threshold: float = THRESHOLD) -> list[SameStory]:
-    """Pairs that look like one story told twice (score at or above ``threshold``)."""
-    return score_pairs(docs, threshold)
+    """Pairs that look like one story told twice: an overlap at or above ``threshold``, or a
+    smaller one (``FIGURE_THRESHOLD``) with at least ``SHARED_FIGURES`` rare counted figures in common."""
+    return [p for p in score_pairs(docs, min(threshold, FIGURE_THRESHOLD)) if is_same_story(p, threshold)]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 
 from .corpus_io import collect
 from .document import Document, check_spans
 from .errors import Problem
 from .near_duplicates import find_near_duplicates
-from .same_story import THRESHOLD as SAME_STORY_THRESHOLD, find_same_stories
+from .same_story import find_same_stories
 from .conflicts import CONFLICTS_FILE, is_bundled, load_conflicts
 from .schema import GENRES
 from .splits import group_of
@@ -104,8 +105,8 @@ def _cross_document_checks(docs: list[tuple[str, int | None, Document]], split_o
             listed = "; ".join(f"{p}:{ln}" if ln else p for p, ln in places)
             problems.append(Problem("duplicate-id", f"id used by {len(places)} records ({listed})", "give every document a unique id", record=doc_id, value=doc_id))
     unique = {doc.id: (path, line, doc) for path, line, doc in docs}
-    split_of = {doc_id: _split_for(path, split_of_file) for doc_id, (path, _, _) in unique.items()}
     groups = {doc_id: group_of(doc) for doc_id, (_, _, doc) in unique.items()}
+    split_of = {doc_id: _split_for(path, split_of_file) or _bundled_source_split(path, groups[doc_id]) for doc_id, (path, _, _) in unique.items()}
     for dup in find_near_duplicates({doc_id: doc.text for doc_id, (_, _, doc) in unique.items()}):
         across = split_of[dup.a] and split_of[dup.b] and split_of[dup.a] != split_of[dup.b]
         kind = "across splits " if across else ""
@@ -128,20 +129,39 @@ def _same_story_problems(unique: dict[str, tuple[str, int | None, Document]], sp
     """One story in two documents of different story groups: an error across splits, else a warning."""
     problems = []
     for pair in find_same_stories(doc for _, _, doc in unique.values()):
-        if groups[pair.a] == groups[pair.b]:
-            continue
+        if groups[pair.a] == groups[pair.b] or (split_of[pair.a] and split_of[pair.a] == split_of[pair.b]):
+            continue  # one split: the model never meets one half as training and the other as test
         across = split_of[pair.a] and split_of[pair.b] and split_of[pair.a] != split_of[pair.b]
         shared = ", ".join(f.split(":", 1)[1] for f in pair.shared)
         where = f"in {split_of[pair.a]} and {split_of[pair.b]} " if across else ""
         problems.append(Problem(
             "same-story",
-            f"{pair.a!r} and {pair.b!r} look like one story {where}(fact overlap {pair.score:.2f} >= {SAME_STORY_THRESHOLD}, "
-            f"{pair.phrases} shared 8-word phrases; shared: {shared})",
+            f"{pair.a!r} and {pair.b!r} look like one story {where}(fact overlap {pair.score:.2f}, {pair.figures} rare counted figures "
+            f"and {pair.phrases} 8-word phrases in common; shared: {shared})",
             "rewrite one of them as a different event, or give both the same group so that they share a split",
             path=unique[pair.a][0], line=unique[pair.a][1], record=pair.a, value=pair.b,
             severity="error" if across else "warning",
         ))
     return problems
+
+
+def _bundled_source_split(path: str, group: str) -> str | None:
+    """The committed split of a bundled source's story group (corpus/splits.json), if it has one."""
+    from .paths import SOURCE_DIR, SPLITS_FILE
+
+    try:
+        if not Path(path).resolve().is_relative_to(SOURCE_DIR.resolve()) or not SPLITS_FILE.is_file():
+            return None
+    except OSError:
+        return None
+    return _assignment(str(SPLITS_FILE)).get(group)
+
+
+@cache
+def _assignment(path: str) -> dict[str, str]:
+    from .splits import load_assignment
+
+    return load_assignment(Path(path))
 
 
 def _split_for(path: str, split_of_file: dict[str, str] | None) -> str | None:

@@ -62,17 +62,17 @@ def test_markdown_states_the_command_and_every_label():
 
 # ---- the committed figures ------------------------------------------------------------------
 
-def test_the_three_annotations_share_their_texts():
+def test_the_part1_passes_share_their_texts():
+    # corpus/src has since been rewritten under the provenance rules (corpus/PROVENANCE_REVIEW.md), so the
+    # part-1 study is a record of its own: first and second pass of the same 26 texts
     first = {d.id: d for d in read_documents(IAA / "first")}
     second = {d.id: d for d in read_documents(IAA / "second")}
-    adjudicated = {d.id: d for d in read_documents(ROOT / "corpus" / "src") if d.id in second}
-    assert set(first) == set(second) == set(adjudicated) and len(second) == 26
-    assert all(first[i].text == second[i].text == adjudicated[i].text for i in second)
+    assert set(first) == set(second) and len(second) == 26
+    assert all(first[i].text == second[i].text for i in second)
 
 
 @pytest.mark.parametrize("first, committed", [
-    ("corpus/iaa/first", "agreement.json"),                       # before adjudication: the independent first pass
-    ("corpus/src", "agreement-after-adjudication.json"),          # after: the adjudicated corpus
+    ("corpus/iaa/first", "agreement.json"),                       # part 1, before adjudication (not blind: an upper bound)
 ])
 def test_committed_agreement_is_reproduced_by_the_command(run_cli, tmp_path, first, committed):
     out = tmp_path / "agreement.json"
@@ -80,13 +80,6 @@ def test_committed_agreement_is_reproduced_by_the_command(run_cli, tmp_path, fir
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text(encoding="utf-8")) == json.loads((IAA / committed).read_text(encoding="utf-8")), \
         f"corpus/iaa/{committed} is out of date: rerun the command in corpus/iaa/ADJUDICATION.md"
-
-
-def test_adjudication_raised_agreement():
-    before = json.loads((IAA / "agreement.json").read_text(encoding="utf-8"))
-    after = json.loads((IAA / "agreement-after-adjudication.json").read_text(encoding="utf-8"))
-    assert after["micro"]["strict"]["f1"] > before["micro"]["strict"]["f1"]
-    assert sum(after["disagreements"]["counts"].values()) < sum(before["disagreements"]["counts"].values())
 
 
 # ---- the dataset card (corpus/README.md) reports these figures: it must not drift -----------------
