@@ -280,7 +280,7 @@ CASUALTY_EXTENT: tuple[tuple[re.Pattern, str, str], ...] = (
 WEAPONS = r"(?:drones?|missiles?|rockets?|shells?|mortars?|bombs?|jets?|warplanes?|helicopters?|artillery|grenades?|IEDs?)"
 # verb forms only: "strike(s)" and "hits on" are nouns after a weapon word ("drone strikes", "drone hits on")
 WEAPON_AGENT = re.compile(rf"\b{WEAPONS}\s+(?:(?:also|then|later|reportedly)\s+)?(?:struck|hit|hits(?! on)|slammed|crashed|killed|kill|kills|destroyed|blew up|exploded|wounded|levelled|flattened|pounded|tore)\b", re.I)
-HARM_VERBS = r"(?:fired|firing|fire|bombed|bombing|bomb|bombs|attacked|attack|attacks|carried out|launched|raided|opened fire|killing|struck|strikes|strike|hit|hits|slammed|crashed|killed|kill|kills|destroyed|destroy|destroys|blew up|exploded|explodes|wounded|wounds|injured|levelled|flattened|pounded|pound|pounds|tore|targeted|targets|shot down|shelled|damaged|rained)"
+HARM_VERBS = r"(?:shelling|shells|shell|fired|firing|fire|bombed|bombing|bomb|bombs|attacked|attack|attacks|carried out|launched|raided|opened fire|killing|struck|strikes|strike|hit|hits|slammed|crashed|killed|kill|kills|destroyed|destroy|destroys|blew up|exploded|explodes|wounded|wounds|injured|levelled|flattened|pounded|pound|pounds|tore|targeted|targets|shot down|shelled|damaged|rained)"
 # "killed by a car bomb": the weapon after "by" in the passive of a harm verb
 WEAPON_BY_AGENT = re.compile(rf"\b(?:killed|wounded|injured|hit|struck|destroyed|damaged|targeted|levelled|flattened)\s+(?:\w+ly\s+)?by\s+(?:an?\s+|the\s+|two\s+|three\s+|several\s+)?(?:[\w-]+\s+){{0,2}}?{WEAPONS}\b", re.I)
 ACCORDING_TO = re.compile(r"according to(?: the| a| an| its| their| his| her)?\s*$", re.I)
