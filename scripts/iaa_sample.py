@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draw the blind agreement sample (corpus part 2) and write the second annotator's packet.
 
-    python scripts/iaa_sample.py --out corpus/iaa/blind            # sample.json + the frozen guidelines
+    python scripts/iaa_sample.py --out corpus/iaa/blind            # sample.json, frozen guidelines, frozen first pass
     python scripts/iaa_sample.py --out corpus/iaa/blind --packet DIR   # also the plain texts for the annotator
 
 The draw is seeded and depends only on the built corpus (corpus/data): the same
@@ -9,8 +9,11 @@ corpus always gives the same 60 documents. It is stratified by conflict and
 genre: documents are taken in a seeded order, a document is skipped while its
 conflict already has its share (60 / conflicts, rounded up) or its genre has
 its share (60 / genres, rounded up), and at least ``--min-test`` come from the
-test split. The packet holds only what the annotator may see: the plain texts
-(no spans), the spec and a frozen copy of the guidelines.
+test split. ``OUT/first/`` freezes the corpus's annotation of the sample as it
+was at the draw (the first pass), so later corrections to the corpus do not
+change what the second pass is compared with. The packet holds only what the
+annotator may see: the plain texts (a header with id, conflict, country and
+genre, then the text; no spans), the spec and a frozen copy of the guidelines.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ sys.path.insert(0, str(REPO))
 
 from conflict_spans.build import load_splits  # noqa: E402
 from conflict_spans.corpus_io import atomic_write_text  # noqa: E402
+from conflict_spans.document import Document  # noqa: E402
+from conflict_spans.markup import document_to_markup  # noqa: E402
 
 SEED = "conflict-spans-blind-iaa-2026"
 
@@ -91,11 +96,17 @@ def main(argv: list[str] | None = None) -> int:
     frozen = args.out / "GUIDELINES.frozen.md"
     if not frozen.exists():
         shutil.copyfile(REPO / "annotation" / "GUIDELINES.md", frozen)
+    for _, doc in chosen:
+        first = args.out / "first" / doc.meta["conflict"] / f"{doc.id}.txt"
+        if not first.exists():  # the first pass is frozen once, at the draw
+            first.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(first, document_to_markup(doc))
     if args.packet:
         texts = args.packet / "texts"
         texts.mkdir(parents=True, exist_ok=True)
         for _, doc in chosen:
-            atomic_write_text(texts / f"{doc.id}.txt", doc.text + "\n")
+            plain = Document(doc.id, doc.text, [], {k: doc.meta[k] for k in ("conflict", "country", "genre") if k in doc.meta})
+            atomic_write_text(texts / f"{doc.id}.txt", document_to_markup(plain))
         shutil.copyfile(frozen, args.packet / "GUIDELINES.md")
         shutil.copyfile(REPO / "annotation" / "SPEC.md", args.packet / "SPEC.md")
     print(f"{len(chosen)} documents: " + ", ".join(f"{k} {v}" for k, v in sample["by_split"].items()))
