@@ -37,10 +37,10 @@ from .document import Document
 
 THRESHOLD = 0.45
 # a lower overlap is enough when the pair also shares this many rare casualty-style figures ("23 soldiers")
-FIGURE_THRESHOLD = 0.15
+FIGURE_THRESHOLD = 0.10
 SHARED_FIGURES = 2
 RARE = 3  # a figure held by at most this many documents is specific to an event
-_COUNTED_FIGURE = re.compile(r"^figure:(\d+) [^\d\W]")
+_COUNTED_FIGURE = re.compile(r"^figure:(\d+) (?!(?:hrs|hours|gmt|utc|am|pm|km|kilometres|miles|metres|percent|per)\b)[^\d\W]")
 PHRASE = 8
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:(?:of|al|el|de|the|and|for|in)\s+)?[A-Z][\w’'-]+)*")

@@ -53,7 +53,8 @@ def collections(paths: list[Path]) -> list[list[Path]]:
 
     Each folder is a collection, and all files named directly form one (so
     ``validate train.jsonl test.jsonl`` compares the splits). A corpus root
-    (holding src/ and data/) stands for src, data and each iaa/ pass.
+    (holding src/ and data/) stands for src, data and each annotation pass under
+    iaa/ (every folder named first/ or second/, e.g. iaa/blind/second/).
     """
     out: list[list[Path]] = []
     files: list[Path] = []
@@ -62,7 +63,7 @@ def collections(paths: list[Path]) -> list[list[Path]]:
             out += [[path / "src"], [path / "data"]]
             iaa = path / "iaa"
             if iaa.is_dir():
-                out += [[p] for p in sorted(iaa.iterdir()) if p.is_dir()]
+                out += [[p] for p in sorted(iaa.rglob("*")) if p.is_dir() and p.name in ("first", "second")]
         elif path.is_dir():
             out.append([path])
         else:
