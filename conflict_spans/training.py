@@ -50,7 +50,7 @@ class TrainArguments(TrainingArguments):
 
     output_dir: str | None = field(default=None, metadata={"help": "Where the model, checkpoints, metrics.json and the training curve are written."})
     learning_rate: float = field(default=4e-4, metadata={"help": "Peak learning rate (AdamW)."})
-    num_train_epochs: float = field(default=3, metadata={"help": "Epochs over the training windows."})
+    num_train_epochs: float = field(default=1, metadata={"help": "Epochs over the training windows (default 1: the 609-document corpus in under 10 minutes on two CPU cores)."})
     per_device_train_batch_size: int = field(default=8, metadata={"help": "Windows per batch per device."})
     per_device_eval_batch_size: int = field(default=32, metadata={"help": "Windows per batch at evaluation."})
     warmup_steps: float = field(default=0.06, metadata={"help": "Linear warm-up: steps, or a fraction of all steps when < 1."})
