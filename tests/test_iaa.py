@@ -82,6 +82,42 @@ def test_committed_agreement_is_reproduced_by_the_command(run_cli, tmp_path, fir
         f"corpus/iaa/{committed} is out of date: rerun the command in corpus/iaa/ADJUDICATION.md"
 
 
+# ---- the blind study of corpus part 2 (corpus/iaa/blind) -------------------------------------
+
+BLIND = IAA / "blind"
+
+
+def test_blind_sample_is_the_seeded_draw_and_both_passes_share_its_texts():
+    sample = json.loads((BLIND / "sample.json").read_text(encoding="utf-8"))
+    ids = {d["id"] for d in sample["documents"]}
+    assert len(ids) == 60 and sample["by_split"]["test"] >= 20
+    first = {d.id: d for d in read_documents(BLIND / "first")}
+    second = {d.id: d for d in read_documents(BLIND / "second")}
+    assert set(first) == set(second) == ids
+    assert all(first[i].text == second[i].text for i in ids)
+
+
+def test_blind_sample_is_redrawn_identically_from_the_frozen_first_pass():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("iaa_sample", ROOT / "scripts" / "iaa_sample.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sample = json.loads((BLIND / "sample.json").read_text(encoding="utf-8"))
+    first = read_documents(BLIND / "first")
+    by_split = {s: [d for d in first if d.id in {x["id"] for x in sample["documents"] if x["split"] == s}] for s in sample["by_split"]}
+    # the draw only depends on ids, conflicts and genres: drawing from the sample itself gives the sample back
+    redrawn = module.draw(by_split, 60, 24)
+    assert sorted(d.id for _, d in redrawn) == sorted(x["id"] for x in sample["documents"])
+
+
+def test_blind_agreement_is_reproduced_by_the_command(run_cli, tmp_path):
+    out = tmp_path / "agreement.json"
+    proc = run_cli("audit", "corpus/iaa/blind/first", "--agreement", "corpus/iaa/blind/second", "--format", "json", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text(encoding="utf-8")) == json.loads((BLIND / "agreement.json").read_text(encoding="utf-8"))
+
+
 # ---- the dataset card (corpus/README.md) reports these figures: it must not drift -----------------
 
 CARD = ROOT / "corpus" / "README.md"
@@ -119,7 +155,7 @@ def test_card_stats_are_the_built_corpus():
 
 
 def test_card_agreement_figures_are_the_committed_ones():
-    before = json.loads((IAA / "agreement.json").read_text(encoding="utf-8"))
+    before = json.loads((IAA / "blind" / "agreement.json").read_text(encoding="utf-8"))
     text = card_text()
     for label, views in [*before["labels"].items(), ("micro", before["micro"])]:
         s, o = views["strict"], views["overlap"]
