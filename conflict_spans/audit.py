@@ -67,6 +67,8 @@ FINDING_TYPES: dict[str, tuple[str, str, str]] = {
     "apposition-modifier": ("rules", "G9", "a name that only modifies the noun of an apposition is a span"),
     "casualty-quantifier": ("rules", "R18-W8", "all/both/each/the before a count stays outside the CASUALTY span"),
     "weapon-not-agent": ("rules", "A3-W7", "a weapon marked ACTOR is not the subject or 'by'-agent of an attack verb"),
+    "negated-mention": ("rules", "B3", "a party or source span right after 'no', 'any' or 'nobody': a negated mention refers to no party"),
+    "group-party-unlabelled": ("rules", "A1-B4", "'armed groups', 'rebel groups' ... left plain: a descriptive mention of parties is ACTOR"),
     "provenance-named-speaker": ("provenance", "P1", "a quotation whose source is a personal name: the speaker must be invented or unnamed (record the verdict in corpus/provenance_review.tsv)"),
     "provenance-official-text": ("provenance", "P2", "an official genre or title line: the issuer must be an invented body, or the text a report about a real one (record the verdict)"),
     "missed": ("predictions", "", "gold span that no prediction touches"),
@@ -263,7 +265,7 @@ WITHHELD = re.compile(
 WITHHELD_ANYWHERE = re.compile(
     r"\b(?:(?:did|does|has|have|had|could|would)\s+not\s+(?:\w+ly\s+)?(?:respond|comment|reply|say|confirm)\w*"
     r"|(?:declined|refused)\s+to\s+(?:comment|say|name|answer|give|confirm|discuss|respond))\b")
-CASUALTY_NOUN_AFTER = re.compile(r"^\s+(?:dead|casualties|bodies|fatalities)\b", re.I)
+CASUALTY_NOUN_AFTER = re.compile(r"^\s+(?:dead|casualties|bodies|fatalities|deaths)\b", re.I)
 CASUALTY_PARTICIPLE_AFTER = re.compile(r"^\s+(?:wounded|injured|hurt)\b(?!\s+(?:by|in|when|as|after|during|on|at)\b)", re.I)
 # "[Ten people] were killed and [30] wounded": an auxiliary before an earlier participle makes "wounded" a verb
 PASSIVE_BEFORE = re.compile(r"\b(?:were|was|been|are|is|being)\s+(?:\w+\s+){0,2}?(?:killed|wounded|injured|hurt|shot|dead)\b", re.I)
@@ -283,6 +285,8 @@ WEAPON_AGENT = re.compile(rf"\b{WEAPONS}\s+(?:(?:also|then|later|reportedly)\s+)
 HARM_VERBS = r"(?:shelling|shells|shell|fired|firing|fire|bombed|bombing|bomb|bombs|attacked|attack|attacks|carried out|launched|raided|opened fire|killing|struck|strikes|strike|hit|hits|slammed|crashed|killed|kill|kills|destroyed|destroy|destroys|blew up|exploded|explodes|wounded|wounds|injured|levelled|flattened|pounded|pound|pounds|tore|targeted|targets|shot down|shelled|damaged|rained)"
 # "killed by a car bomb": the weapon after "by" in the passive of a harm verb
 WEAPON_BY_AGENT = re.compile(rf"\b(?:killed|wounded|injured|hit|struck|destroyed|damaged|targeted|levelled|flattened)\s+(?:\w+ly\s+)?by\s+(?:an?\s+|the\s+|two\s+|three\s+|several\s+)?(?:[\w-]+\s+){{0,2}}?{WEAPONS}\b", re.I)
+NEGATION_BEFORE = re.compile(r"\b(?:no|any)\s+$", re.I)
+GROUP_PARTY = re.compile(r"\b(?:armed|rebel|militant|jihadist|insurgent|extremist|separatist|paramilitary)\s+(?:groups?|factions?)\b", re.I)
 ACCORDING_TO = re.compile(r"according to(?: the| a| an| its| their| his| her)?\s*$", re.I)
 # a span after one of these is inside post-head material, not the subject of the verb after it
 PREPOSITIONS = {"of", "for", "in", "at", "from", "to", "by", "with", "near", "on", "across", "based", "loyal", "within",
@@ -435,6 +439,8 @@ class _DocumentChecks:
                 self.check_description_before_name(sp)
             if span.label in ("ACTOR", "ATTRIBUTION", "LOCATION"):
                 self.check_apposition_modifier(sp)
+        self.check_negated_mentions()
+        self.check_unlabelled_group_parties()
         self.check_unlabelled_weapon_agents()
         self.check_unlabelled_weapon_by_agents()
         self.check_weapon_not_agent()
@@ -484,6 +490,9 @@ class _DocumentChecks:
         bare_count = sp.tokens[-1] in NUMBER_WORDS or sp.tokens[-1][:1].isdigit()
         resultative = self.words.lower_at(sp.first - 1) in ("left", "leaving", "leave", "leaves")  # "left [four people] dead"
         sentence_start = sentence_of(self.sentences, span.start)[0]
+        if resultative and sp.tokens[-1] in ("dead", "wounded", "injured", "hurt"):
+            self.add("casualty-extent", f"{sp.raw[-1]!r} after leave/left is a predicate: outside the span (B6)", span)
+            return
         for pattern, where, message in CASUALTY_EXTENT:
             if pattern is CASUALTY_NOUN_AFTER and (not bare_count or resultative):
                 continue
@@ -561,6 +570,18 @@ class _DocumentChecks:
             s, e = self.words.offsets[i]
             if not _inside_any(s, e, self.ranges):
                 self.add("weapon-agent-unlabelled", f"{self.text[s:e]!r} is the agent of {m.group().split()[-1]!r}: ACTOR (A3, R2)", start=s, end=e)
+
+    def check_negated_mentions(self) -> None:
+        """B3: "No [group] has claimed" refers to no party."""
+        for span in self.doc.spans:
+            if span.label in ("ACTOR", "ATTRIBUTION") and NEGATION_BEFORE.search(self._before(span, 12)):
+                self.add("negated-mention", "a negated mention refers to no party: no span (B3)", span)
+
+    def check_unlabelled_group_parties(self) -> None:
+        """B4: "armed groups" is a descriptive mention of parties (A1)."""
+        for m in GROUP_PARTY.finditer(self.text):
+            if not _inside_any(m.start(), m.end(), self.ranges) and not NEGATION_BEFORE.search(self.text[max(0, m.start() - 12):m.start()]):
+                self.add("group-party-unlabelled", f"{m.group()!r} names parties: ACTOR (A1, B4)", start=m.start(), end=m.end())
 
     def check_weapon_not_agent(self) -> None:
         """W7: a weapon marked ACTOR must be the subject or "by"-agent of an attack or harm verb."""
