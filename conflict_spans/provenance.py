@@ -151,7 +151,7 @@ def read_review(path: Path) -> dict[tuple[str, str, str], str]:
         return {}
     out = {}
     with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t"):
+        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
             out[row["doc_id"], row["kind"], row["name"]] = row["verdict"]
     return out
 

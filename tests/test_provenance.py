@@ -73,3 +73,12 @@ def test_build_adds_the_provenance_statement_and_markup_leaves_it_out(run_cli, t
     assert [r["meta"]["provenance"] for r in records] == [PROVENANCE]
     built = Document(records[0]["id"], records[0]["text"], [], records[0]["meta"])
     assert "provenance" not in document_to_markup(built)
+
+
+def test_every_provenance_case_of_the_bundled_corpus_has_a_recorded_verdict():
+    from conflict_spans.build import load_sources
+    from conflict_spans.paths import CORPUS_DIR
+    from conflict_spans.provenance import unresolved
+
+    open_cases = unresolved(load_sources(), read_review(CORPUS_DIR / "provenance_review.tsv"))
+    assert not open_cases, [(c.doc_id, c.kind, c.name) for c in open_cases[:10]]
