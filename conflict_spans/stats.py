@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from .conflicts import load_conflicts
 from .document import Document
 from .forms import FORMS
 from .schema import LABEL_NAMES, STATUS_VALUES
@@ -58,6 +59,12 @@ def stats_table(docs_by_split: dict[str, list[Document]]) -> str:
         cc = label_counts(docs)
         per_split = [sum(1 for d in docs if split_of[d.id] == s) for s in docs_by_split]
         lines.append(f"| {conflict} | {len(docs)} | {len(docs) / max(1, len(all_docs)):.1%} | " + " | ".join(map(str, per_split)) + " | " + " | ".join(str(cc[label]) for label in cols) + " |")
+    known = load_conflicts()
+    period = [c for c in by_conflict if c in known and known[c].first_year >= 1990 and known[c].last_year <= 2019]
+    largest = max(by_conflict, key=lambda c: (len(by_conflict[c]), c)) if by_conflict else None
+    if largest is not None:
+        lines += ["", f"{len(by_conflict)} conflicts; {len(period)} of them within 1990-2019 (years in corpus/conflicts.json); "
+                      f"largest: {largest}, {len(by_conflict[largest])} documents ({len(by_conflict[largest]) / max(1, len(all_docs)):.1%})."]
     genres = Counter(str(d.meta.get("genre", "(none)")) for d in all_docs)
     lines += ["", "## Per genre", "", ", ".join(f"{g} {n}" for g, n in sorted(genres.items()))]
     n = max(1, len(all_docs))
