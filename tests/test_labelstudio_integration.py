@@ -406,3 +406,19 @@ def test_missing_project_is_a_clear_error(ls_connection, tmp_path, capsys):
 def test_wrong_token_is_a_clear_error(ls_connection, tmp_path, capsys):
     assert main(["ls", "pull", "--url", ls_connection.url, "--token", "0" * 40, "--project", "x", "--output", str(tmp_path / "x.jsonl")]) == 1
     assert "refused the API token" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_backend_stops_on_a_signal_even_when_started_with_sigint_ignored(tiny_model, sig):
+    # a background job of a non-interactive shell starts with SIGINT ignored; the backend must still stop
+    cmd = [sys.executable, "-u", "-m", "conflict_spans.cli", "ls", "backend", "--model", str(tiny_model), "--port", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        _read_line(proc, "ML backend for model", 120)
+        proc.send_signal(sig)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -210,6 +210,15 @@ def cmd_backend(args: argparse.Namespace) -> int:
     from ..predict import load_predictor
     from .ml_backend import serve_in_thread, server_url
 
+    import signal
+
+    def _stop(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    # Ctrl-C and `kill PID` stop the backend even when it was started with SIGINT ignored
+    # (a background job of a non-interactive shell inherits SIG_IGN, and Python then installs no handler)
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     predictor = load_predictor(args.model)
     server, thread = serve_in_thread(predictor, port=args.port)
     url = server_url(server)
