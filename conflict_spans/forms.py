@@ -27,7 +27,7 @@ DEMONYMS = {
     "nigerian", "ossetian", "pakistani", "palestinian", "pashtun", "russian", "rwandan", "saudi", "serb", "serbian",
     "sierra", "sinhalese", "somali", "sudanese", "syrian", "tamil", "thai", "tigrayan", "turkish", "ugandan",
     "ukrainian", "yemeni", "abkhaz", "amhara", "oromo", "darfuri", "fur", "zaghawa", "masalit", "filipino", "moro",
-    "haitian", "mozambican", "somali", "burkinabe", "nigerien", "kashmiri", "yazidi", "shiite", "sunni", "alawite",
+    "mozambican", "burkinabe", "nigerien", "kashmiri", "yazidi", "shiite", "sunni", "alawite",
 }
 DATELINE = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ .’'\-/]{2,}(?:,[^—–\n]{0,60})?\s+[—–-]{1,2}\s", re.M)
 BYLINE = re.compile(r"^By [A-ZÀ-Þ]", re.M)

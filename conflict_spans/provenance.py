@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .document import Document, Span
+from .document import Document
 
 # What every bundled record's ``meta["provenance"]`` says (corpus/README.md opens with the same).
 PROVENANCE_KEY = "provenance"
@@ -158,7 +158,3 @@ def read_review(path: Path) -> dict[tuple[str, str, str], str]:
 
 def unresolved(docs: list[Document], review: dict[tuple[str, str, str], str]) -> list[Case]:
     return [c for d in docs for c in cases(d) if review.get((c.doc_id, c.kind, c.name)) not in VERDICTS]
-
-
-def span_of(case: Case) -> Span:
-    return Span(case.start, case.end, "ATTRIBUTION")

@@ -120,7 +120,7 @@ def score_pairs(docs: Iterable[Document], minimum: float = 0.0) -> list[SameStor
     df: Counter = Counter()
     for fs in fact_sets.values():
         df.update(fs)
-    idf = {f: math.log(n / c) for f, c in df.items() if c >= 1}
+    idf = {f: math.log(n / c) for f, c in df.items()}
     fact_mass = {doc_id: sum(idf[f] for f in fs if not f.startswith("phrase:")) or 1.0 for doc_id, fs in fact_sets.items()}
     shared: dict[tuple[str, str], float] = defaultdict(float)
     phrases: Counter = Counter()
