@@ -40,6 +40,9 @@ THRESHOLD = 0.45
 FIGURE_THRESHOLD = 0.10
 SHARED_FIGURES = 2
 RARE = 3  # a figure held by at most this many documents is specific to an event
+# facts held by more documents than this ("army", "residents", "2") are too common to tell stories apart:
+# they count in each document's mass but are not paired, which keeps the check near-linear on large inputs
+COMMON = 50
 _COUNTED_FIGURE = re.compile(r"^figure:(\d+) (?!(?:hrs|hours|gmt|utc|am|pm|km|kilometres|miles|metres|percent|per)\b)[^\d\W]")
 PHRASE = 8
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
@@ -129,7 +132,7 @@ def score_pairs(docs: Iterable[Document], minimum: float = 0.0) -> list[SameStor
         for f in fs:
             holders[f].append(doc_id)
     for f, ids in holders.items():
-        if len(ids) < 2 or idf[f] == 0:
+        if len(ids) < 2 or len(ids) > COMMON or idf[f] == 0:
             continue
         ids.sort()
         for i, a in enumerate(ids):
