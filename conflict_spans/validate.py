@@ -7,12 +7,12 @@ from collections import defaultdict
 from functools import cache
 from pathlib import Path
 
+from .conflicts import CONFLICTS_FILE, is_bundled, load_conflicts
 from .corpus_io import collect
 from .document import Document, check_spans
 from .errors import Problem
 from .near_duplicates import find_near_duplicates
 from .same_story import find_same_stories
-from .conflicts import CONFLICTS_FILE, is_bundled, load_conflicts
 from .schema import GENRES
 from .splits import group_of
 
