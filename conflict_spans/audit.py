@@ -285,6 +285,9 @@ WEAPON_AGENT = re.compile(rf"\b{WEAPONS}\s+(?:(?:also|then|later|reportedly)\s+)
 HARM_VERBS = r"(?:shelling|shells|shell|fired|firing|fire|bombed|bombing|bomb|bombs|attacked|attack|attacks|carried out|launched|raided|opened fire|killing|struck|strikes|strike|hit|hits|slammed|crashed|killed|kill|kills|destroyed|destroy|destroys|blew up|exploded|explodes|wounded|wounds|injured|levelled|flattened|pounded|pound|pounds|tore|targeted|targets|shot down|shelled|damaged|rained)"
 # "killed by a car bomb": the weapon after "by" in the passive of a harm verb
 WEAPON_BY_AGENT = re.compile(rf"\b(?:killed|wounded|injured|hit|struck|destroyed|damaged|targeted|levelled|flattened)\s+(?:\w+ly\s+)?by\s+(?:an?\s+|the\s+|two\s+|three\s+|several\s+)?(?:[\w-]+\s+){{0,2}}?{WEAPONS}\b", re.I)
+WEAPON_END = re.compile(rf"{WEAPONS}$", re.I)
+HARM_VERB_AFTER = re.compile(rf"^[\s,]*(?:[\w-]+[\s,]+){{0,3}}?{HARM_VERBS}\b", re.I)  # "[drones] had struck"
+BY_BEFORE = re.compile(r"\bby\s+(?:an?\s+|the\s+|\w+\s+)?(?:[\w-]+\s+)?$", re.I)  # "killed by a [car bomb]"
 NEGATION_BEFORE = re.compile(r"\b(?:no|any)\s+$", re.I)
 GROUP_PARTY = re.compile(r"\b(?:armed|rebel|militant|jihadist|insurgent|extremist|separatist|paramilitary)\s+(?:groups?|factions?)\b", re.I)
 ACCORDING_TO = re.compile(r"according to(?: the| a| an| its| their| his| her)?\s*$", re.I)
@@ -585,16 +588,12 @@ class _DocumentChecks:
 
     def check_weapon_not_agent(self) -> None:
         """W7: a weapon marked ACTOR must be the subject or "by"-agent of an attack or harm verb."""
-        weapon_end = re.compile(rf"{WEAPONS}$", re.I)
         for span in self.doc.spans:
             surface = self.text[span.start:span.end]
-            if span.label != "ACTOR" or not weapon_end.search(surface) or surface[:1].isupper() and " " not in surface and surface.isupper():
+            acronym = surface[:1].isupper() and " " not in surface and surface.isupper()
+            if span.label != "ACTOR" or acronym or not WEAPON_END.search(surface):
                 continue
-            after = self.text[span.end:span.end + 60]
-            before = self.text[max(0, span.start - 60):span.start]
-            agent_after = re.match(rf"^[\s,]*(?:[\w-]+[\s,]+){{0,3}}?{HARM_VERBS}\b", after, re.I)
-            by_agent = re.search(r"\bby\s+(?:an?\s+|the\s+|\w+\s+)?(?:[\w-]+\s+)?$", before, re.I)
-            if not agent_after and not by_agent:
+            if not HARM_VERB_AFTER.match(self._after(span)) and not BY_BEFORE.search(self._before(span, 60)):
                 self.add("weapon-not-agent", f"{surface!r} is marked ACTOR but no attack verb follows it and no 'by' precedes it: an instrument is no span (A3, W7)", span)
 
     def check_unlabelled_weapon_by_agents(self) -> None:

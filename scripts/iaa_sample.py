@@ -49,6 +49,7 @@ def draw(docs_by_split: dict[str, list], size: int, min_test: int) -> list[tuple
     conflict_cap = math.ceil(size / len(conflicts))
     genre_cap = math.ceil(size / len(genres))
     chosen: list[tuple[str, object]] = []
+    chosen_ids: set[str] = set()
     by_conflict: Counter = Counter()
     by_genre: Counter = Counter()
 
@@ -56,11 +57,12 @@ def draw(docs_by_split: dict[str, list], size: int, min_test: int) -> list[tuple
         for split, doc in sorted(candidates, key=lambda sd: _order(sd[1].id)):
             if len(chosen) >= quota:
                 return
-            if any(doc.id == d.id for _, d in chosen):
+            if doc.id in chosen_ids:
                 continue
             if by_conflict[doc.meta["conflict"]] >= conflict_cap or by_genre[doc.meta["genre"]] >= genre_cap:
                 continue
             chosen.append((split, doc))
+            chosen_ids.add(doc.id)
             by_conflict[doc.meta["conflict"]] += 1
             by_genre[doc.meta["genre"]] += 1
 

@@ -28,15 +28,11 @@ def _ci(b: dict[str, float]) -> str:
     return f"{_pct(b['point'])} [{_pct(b['low'])}, {_pct(b['high'])}]"
 
 
-def _rows(report: dict[str, Any], split_name: str) -> list[str]:
-    labels = report["labels"]
-    rows = []
-    for name, system in report["systems"].items():
-        per = system["strict"]["per_label"]
-        micro = system["strict"]["micro"]
-        rows.append(f"| {split_name} | {name} | {_pct(micro['precision'])} | {_pct(micro['recall'])} | {_ci(system['bootstrap']['micro_f1'])} | "
-                    + " | ".join(_pct(per[label]["f1"]) for label in labels) + " |")
-    return rows
+def _row(where: str, name: str, system: dict[str, Any], labels: list[str]) -> str:
+    """One table row from a system's ``strict`` scores and ``bootstrap`` interval (a report's or a subset's)."""
+    micro, per = system["strict"]["micro"], system["strict"]["per_label"]
+    return (f"| {where} | {name} | {_pct(micro['precision'])} | {_pct(micro['recall'])} | {_ci(system['bootstrap']['micro_f1'])} | "
+            + " | ".join(_pct(per[label]["f1"]) for label in labels) + " |")
 
 
 def render(test: dict[str, Any], validation: dict[str, Any] | None = None) -> str:
@@ -56,12 +52,10 @@ def render(test: dict[str, Any], validation: dict[str, Any] | None = None) -> st
              "| split | system | P | R | F1 [95% CI] | " + " | ".join(labels) + " |",
              "|---|---|---|---|---|" + "---|" * len(labels)]
     if validation:
-        lines += _rows(validation, "validation")
-    lines += _rows(test, "test")
+        lines += [_row("validation", name, s, labels) for name, s in validation["systems"].items()]
+    lines += [_row("test", name, s, labels) for name, s in test["systems"].items()]
     for subset, data in test.get("subsets", {}).items():
-        lines += [f"| test, {subset} ({data['documents']} docs) | {name} | {_pct(s['strict']['micro']['precision'])} | {_pct(s['strict']['micro']['recall'])} | "
-                  f"{_ci(s['bootstrap']['micro_f1'])} | " + " | ".join(_pct(s["strict"]["per_label"][label]["f1"]) for label in labels) + " |"
-                  for name, s in data["systems"].items()]
+        lines += [_row(f"test, {subset} ({data['documents']} docs)", name, s, labels) for name, s in data["systems"].items()]
     if test.get("comparisons"):
         lines += ["", "Paired differences on test (micro F1, same resamples): "
                   + "; ".join(f"{k} {_ci(v)}" for k, v in test["comparisons"].items()) + "."]
