@@ -18,8 +18,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .document import Document, Span
-from .schema import OUTSIDE
+from conflict_spans.document import Document, Span
+from conflict_spans.schema import OUTSIDE
 
 IGNORE_INDEX = -100
 

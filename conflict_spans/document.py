@@ -12,9 +12,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import errors
-from .errors import Problem
-from .schema import LABEL_NAMES, LABELS_WITH_STATUS, STATUS_VALUES
+from conflict_spans import problems as catalogue
+from conflict_spans.problems import Problem
+from conflict_spans.schema import LABEL_NAMES, LABELS_WITH_STATUS, STATUS_VALUES
 
 
 @dataclass(frozen=True)
@@ -152,14 +152,14 @@ def span_from_dict(rs: Any, text: str, *, index: int, **where) -> tuple[Span | N
     if not (0 <= start < end <= len(text)):
         if start >= end and 0 <= end <= start <= len(text):
             return None, [Problem("offsets", f"span #{index} is empty or reversed: start {start} >= end {end}", "offsets are half-open [start, end) with start < end", value=f"{start}:{end}", **where)]
-        return None, [errors.offsets_out_of_range(start, end, len(text), desc=f"span #{index} {label!r}", **where)]
+        return None, [catalogue.offsets_out_of_range(start, end, len(text), desc=f"span #{index} {label!r}", **where)]
     if "text" in rs and rs["text"] != text[start:end]:
-        return None, [errors.text_mismatch(text[start:end], str(rs["text"]), desc=f"span #{index} {label!r} [{start}, {end})", **where)]
+        return None, [catalogue.text_mismatch(text[start:end], str(rs["text"]), desc=f"span #{index} {label!r} [{start}, {end})", **where)]
     status = rs.get("status")
     if status is not None and not isinstance(status, str):
         return None, [Problem("status", f"span #{index} status must be a string", "write status as \"killed\" or \"injured\" (CASUALTY only)", value=repr(status), **where)]
     if not isinstance(label, str):
-        return None, [errors.unknown_label(repr(label), LABEL_NAMES, desc=f"#{index} [{start}, {end}) {text[start:end]!r}", **where)]
+        return None, [catalogue.unknown_label(repr(label), LABEL_NAMES, desc=f"#{index} [{start}, {end}) {text[start:end]!r}", **where)]
     score = rs.get("score")
     return Span(start, end, label, status, score), []
 
@@ -173,13 +173,13 @@ def check_spans(doc: Document, *, path: str | None = None, line: int | None = No
         surface = text[span.start:span.end]
         desc = f"{span.label} {surface!r} [{span.start}, {span.end})"
         if span.label not in LABEL_NAMES:
-            problems.append(errors.unknown_label(span.label, LABEL_NAMES, desc=desc, **where))
+            problems.append(catalogue.unknown_label(span.label, LABEL_NAMES, desc=desc, **where))
             continue
         if span.label in LABELS_WITH_STATUS:
             if span.status not in STATUS_VALUES:
-                problems.append(errors.bad_status(span.label, span.status, STATUS_VALUES, desc=desc, **where))
+                problems.append(catalogue.bad_status(span.label, span.status, STATUS_VALUES, desc=desc, **where))
         elif span.status is not None:
-            problems.append(errors.bad_status(span.label, span.status, STATUS_VALUES, desc=desc, **where))
+            problems.append(catalogue.bad_status(span.label, span.status, STATUS_VALUES, desc=desc, **where))
         first, last = surface[0], surface[-1]
         if first.isspace() or last.isspace():
             problems.append(Problem("edge-space", f"span {desc} has whitespace at its edge", "move start/end so the span carries no surrounding whitespace", value=surface, **where))
@@ -198,6 +198,6 @@ def check_spans(doc: Document, *, path: str | None = None, line: int | None = No
     for b in sorted(doc.spans):
         open_spans = [a for a in open_spans if a.end > b.start]
         for a in open_spans:
-            problems.append(errors.overlap(f"{a.label} {text[a.start:a.end]!r} [{a.start}, {a.end})", f"{b.label} {text[b.start:b.end]!r} [{b.start}, {b.end})", **where))
+            problems.append(catalogue.overlap(f"{a.label} {text[a.start:a.end]!r} [{a.start}, {a.end})", f"{b.label} {text[b.start:b.end]!r} [{b.start}, {b.end})", **where))
         open_spans.append(b)
     return problems

@@ -7,7 +7,7 @@ start and end on these words.
 
 from __future__ import annotations
 
-from .document import is_word_char
+from conflict_spans.document import is_word_char
 
 
 def word_offsets(text: str) -> list[tuple[int, int]]:

@@ -7,7 +7,7 @@ The same as ``conflict-spans evaluate``; see eval/README.md.
 
 import sys
 
-from conflict_spans.evaluation.cli import main
+from conflict_spans.cli.evaluation import main
 
 if __name__ == "__main__":
     sys.exit(main())

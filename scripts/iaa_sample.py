@@ -30,10 +30,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from conflict_spans.build import load_splits  # noqa: E402
-from conflict_spans.corpus_io import atomic_write_text  # noqa: E402
+from conflict_spans.corpus.build import load_splits  # noqa: E402
+from conflict_spans.corpus.io import atomic_write_text  # noqa: E402
+from conflict_spans.corpus.markup import document_to_markup  # noqa: E402
 from conflict_spans.document import Document  # noqa: E402
-from conflict_spans.markup import document_to_markup  # noqa: E402
 
 SEED = "conflict-spans-blind-iaa-2026"
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from conflict_spans.labelstudio import server as ls_server_mod
-from conflict_spans.labelstudio.client import Connection, connect
+from conflict_spans.annotation.labelstudio import server as ls_server_mod
+from conflict_spans.annotation.labelstudio.client import Connection, connect
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts"

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from conflict_spans.agreement import format_agreement, pairwise_agreement
+from conflict_spans.corpus.agreement import format_agreement, pairwise_agreement
 from conflict_spans.document import Document, Span
-from conflict_spans.errors import CorpusError
+from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABEL_NAMES
 
 TEXT = "Rebels killed 12 people in Goma, the army said."

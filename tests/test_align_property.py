@@ -23,14 +23,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conflict_spans.align import (
-    IGNORE_INDEX, AlignmentReport, Word, align_corpus, explain_alignment, spans_to_word_tags, word_tags_to_spans,
-    words_from_encoding,
-)
+from conflict_spans.align import (IGNORE_INDEX, AlignmentReport, Word, align_corpus, explain_alignment, spans_to_word_tags, word_tags_to_spans,
+                                  words_from_encoding)
 from conflict_spans.document import Document, Span, check_spans
-from conflict_spans.testing import spans_from_marks
-from conflict_spans.encoding import encode_document
+from conflict_spans.model.windows import encode_document
 from conflict_spans.schema import ID2LABEL, LABEL_NAMES, LABELS_WITH_STATUS, OUTSIDE, STATUS_VALUES, TAGS
+
+from support import spans_from_marks
 
 PROPERTY_SETTINGS = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -141,7 +140,7 @@ def predictor(minilm_tokenizer):
     """A Predictor whose model is never called: decode() is fed one-hot log-probs."""
     import torch
 
-    from conflict_spans.predict import Predictor
+    from conflict_spans.model.predict import Predictor
 
     return Predictor(torch.nn.Linear(1, 1), minilm_tokenizer, max_length=32, stride=8)
 

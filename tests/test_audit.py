@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from conflict_spans.audit import FINDING_TYPES, audit, consistency_findings, prediction_findings, rule_findings, sentence_bounds
+from conflict_spans.corpus.audit import FINDING_TYPES, audit, consistency_findings, prediction_findings, rule_findings, sentence_bounds
+from conflict_spans.corpus.markup import document_to_markup, parse_body
 from conflict_spans.document import Document, Span
-from conflict_spans.errors import CorpusError
-from conflict_spans.markup import document_to_markup, parse_body
+from conflict_spans.problems import CorpusError
 
 
 def doc(markup: str, doc_id: str = "d1") -> Document:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from conflict_spans.cli import main
-from conflict_spans.corpus_io import read_documents
+from conflict_spans.corpus.io import read_documents
 from conflict_spans.schema import SPLITS
+
 from conftest import TESTS_DIR
 
 SOURCES = TESTS_DIR / "data" / "sources"

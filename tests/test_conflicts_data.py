@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from conflict_spans.conflicts import load_conflicts
+from conflict_spans.corpus.conflicts import load_conflicts
+from conflict_spans.corpus.validate import check_meta
 from conflict_spans.document import Document
 from conflict_spans.paths import CORPUS_DIR
-from conflict_spans.validate import check_meta
 
 
 def record(conflict: str, genre: str = "wire") -> Document:

@@ -9,10 +9,11 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from conflict_spans.build import load_splits
-from conflict_spans.conflicts import load_conflicts
+from conflict_spans.corpus.build import load_splits
+from conflict_spans.corpus.conflicts import load_conflicts
+from conflict_spans.corpus.splits import group_of, load_assignment
 from conflict_spans.schema import LABEL_NAMES, LABELS_WITH_STATUS, SPLITS
-from conflict_spans.splits import group_of, load_assignment
+
 from conftest import REPO_ROOT
 
 CORPUS = REPO_ROOT / "corpus"
@@ -111,8 +112,8 @@ def test_every_conflict_in_the_list_has_documents_and_every_document_a_listed_co
 
 def test_the_corpus_meets_its_size_and_variety_targets(committed):
     """The targets of corpus part 2 (corpus/README.md): size, labels, conflicts, genres, lengths and forms."""
-    from conflict_spans.forms import FORMS
-    from conflict_spans.stats import shape_counts
+    from conflict_spans.corpus.forms import FORMS
+    from conflict_spans.corpus.stats import shape_counts
 
     docs = [d for split_docs in committed.values() for d in split_docs]
     labels = Counter(s.label for d in docs for s in d.spans)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conflict_spans.document import (
-    Document, Span, check_spans, document_from_dict, ends_with_abbreviation, is_word_char, span_from_dict,
-)
+from conflict_spans.document import Document, Span, check_spans, document_from_dict, ends_with_abbreviation, is_word_char, span_from_dict
 
 
 def span(text: str, surface: str, label: str, status: str | None = None, occurrence: int = 0) -> Span:

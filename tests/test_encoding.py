@@ -1,4 +1,4 @@
-"""Documents -> model windows (conflict_spans.encoding) with the real MiniLM tokenizer.
+"""Documents -> model windows (conflict_spans.model.windows) with the real MiniLM tokenizer.
 
 The random-text properties are in test_align_property.py; these are the
 worked cases and the bundled corpus.
@@ -11,13 +11,12 @@ from types import SimpleNamespace
 import pytest
 
 from conflict_spans.align import IGNORE_INDEX, align_corpus
-from conflict_spans.build import load_splits
-from conflict_spans.casing import N_CASING_IDS, PAD_CASING_ID
+from conflict_spans.corpus.build import load_splits
 from conflict_spans.document import Document, Span
-from conflict_spans.encoding import (
-    encode_document, first_piece_positions, model_max_length, special_token_template, window_bounds,
-)
+from conflict_spans.model.casing import N_CASING_IDS, PAD_CASING_ID
+from conflict_spans.model.windows import encode_document, first_piece_positions, model_max_length, special_token_template, window_bounds
 from conflict_spans.schema import ID2LABEL, LABEL2ID
+
 from conftest import REPO_ROOT
 
 TEXT = "Shelling hit Zaporizhzhia overnight, the governor said."

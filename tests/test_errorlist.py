@@ -7,9 +7,8 @@ import json
 import pytest
 
 from conflict_spans.document import Document, Span
-from conflict_spans.errorlist import (
-    KINDS, classify, error_records, error_tasks, kind_counts, pair_spans, records_to_jsonl, records_to_markdown,
-)
+from conflict_spans.evaluation.errorlist import (KINDS, classify, error_records, error_tasks, kind_counts, pair_spans, records_to_jsonl,
+                                                 records_to_markdown)
 
 TEXT = "Rebels shelled Kadugli on Sunday, killing 12 civilians, the army said."
 
@@ -74,8 +73,8 @@ def test_writers():
 
 
 def test_label_studio_tasks_round_trip():
-    from conflict_spans.labelstudio.config import schema_names
-    from conflict_spans.labelstudio.results import results_to_spans
+    from conflict_spans.annotation.labelstudio.config import schema_names
+    from conflict_spans.annotation.labelstudio.results import results_to_spans
 
     pred = [Span(GOLD[0].start, GOLD[0].end, "ACTOR", None, 0.9), GOLD[1], at("12 civilians", "CASUALTY", "killed"), at("army", "ACTOR")]
     docs = [Document("d1", TEXT, GOLD), Document("d2", "No error here.", [])]

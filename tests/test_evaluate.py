@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from conflict_spans.bootstrap import bootstrap_f1, paired_difference
-from conflict_spans.corpus_io import write_jsonl
+from conflict_spans.corpus.io import write_jsonl
 from conflict_spans.document import Document, Span
-from conflict_spans.errors import CorpusError
 from conflict_spans.evaluation import run as run_module
+from conflict_spans.evaluation.bootstrap import bootstrap_f1, paired_difference
 from conflict_spans.evaluation.predictors import check_predictions, predict_checked
 from conflict_spans.evaluation.run import Options, evaluate
+from conflict_spans.evaluation.scoring import strict_scores
+from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABEL_NAMES
-from conflict_spans.scoring import strict_scores
 
 SENTENCES = [
     ("Rebels shelled Kadugli, killing 12 civilians, the army said.",
@@ -66,7 +66,7 @@ class StandIn:
 
 
 def gold_of(data: Path) -> dict[str, Document]:
-    from conflict_spans.corpus_io import read_documents
+    from conflict_spans.corpus.io import read_documents
 
     return {d.id: d for d in read_documents(data / "test.jsonl")}
 
@@ -211,10 +211,11 @@ def test_unknown_baseline_is_refused(corpus, tmp_path):
 
 @pytest.mark.slow
 def test_with_a_tiny_trained_model(corpus, tmp_path):
-    """The real loading path of our model: conflict_spans.testing.make_tiny_model -> load_predictor."""
-    testing = pytest.importorskip("conflict_spans.testing", reason="conflict_spans.testing (make_tiny_model) has not landed yet")
+    """The real loading path of our model: support.make_tiny_model -> load_predictor."""
+    from support import make_tiny_model
+
     model_dir = tmp_path / "tiny"
-    testing.make_tiny_model(model_dir)
+    make_tiny_model(model_dir)
     out = tmp_path / "results"
     evaluation = evaluate(Options(model=model_dir, out=out, baselines=(), data=corpus, n_resamples=50), log=lambda m: None)
     assert "model" in evaluation.systems

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conflict_spans.corpus.forms import FORMS
+from conflict_spans.corpus.markup import parse_body
 from conflict_spans.document import Document
-from conflict_spans.forms import FORMS
-from conflict_spans.markup import parse_body
 
 
 def doc(markup: str) -> Document:

@@ -1,22 +1,22 @@
-"""Hugging Face DatasetDict and CoNLL views of the corpus (conflict_spans.hf): both
+"""Hugging Face DatasetDict and CoNLL views of the corpus (conflict_spans.corpus.formats): both
 convert back to the JSONL spans exactly."""
 
 from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-
-from conflict_spans.build import load_splits
-from conflict_spans.cli import main
-from conflict_spans.corpus_io import read_documents, write_jsonl
-from conflict_spans.document import Document, Span
-from conflict_spans.errors import CorpusError
-from conflict_spans.hf import (
-    conll_to_spans, document_to_word_tags, documents_to_conll, documents_to_rows, row_to_document, to_dataset_dict,
-)
-from conflict_spans.schema import SPLITS, TAGS
-from conftest import REPO_ROOT
 from test_align_property import documents
+
+from conflict_spans.cli import main
+from conflict_spans.corpus.build import load_splits
+from conflict_spans.corpus.formats import (conll_to_spans, document_to_word_tags, documents_to_conll, documents_to_rows, row_to_document,
+                                           to_dataset_dict)
+from conflict_spans.corpus.io import read_documents, write_jsonl
+from conflict_spans.document import Document, Span
+from conflict_spans.problems import CorpusError
+from conflict_spans.schema import SPLITS, TAGS
+
+from conftest import REPO_ROOT
 
 
 @pytest.fixture(scope="module")

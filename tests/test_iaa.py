@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conflict_spans.audit import DISAGREEMENT_KINDS, agreement_markdown, agreement_report
-from conflict_spans.corpus_io import read_documents
+from conflict_spans.corpus.audit import DISAGREEMENT_KINDS, agreement_markdown, agreement_report
+from conflict_spans.corpus.io import read_documents
 from conflict_spans.document import Document, Span
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,10 +147,10 @@ def test_card_tag_table_is_the_schema():
 
 
 def test_card_stats_are_the_built_corpus():
-    from conflict_spans.build import load_splits
-    from conflict_spans.stats import stats_table
-
     import re
+
+    from conflict_spans.corpus.build import load_splits
+    from conflict_spans.corpus.stats import stats_table
 
     expected = re.sub(r"(?m)^## ", "### ", stats_table(load_splits()))
     assert expected in card_text(), "corpus/README.md: paste the output of `conflict-spans stats corpus` again (headings one level down)"

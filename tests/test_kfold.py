@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conflict_spans.corpus_io import read_documents
+from conflict_spans.corpus.io import read_documents
+from conflict_spans.corpus.splits import group_of
 from conflict_spans.document import Document
-from conflict_spans.errors import CorpusError
-from conflict_spans.splits import group_of
+from conflict_spans.problems import CorpusError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,8 +80,9 @@ def test_max_docs_keeps_whole_story_groups(kfold):
 
 @pytest.mark.slow
 def test_tiny_two_fold_run_predicts_every_document_once(kfold, tmp_path):
-    from conflict_spans.audit import audit
-    from conflict_spans.testing import make_tiny_encoder
+    from conflict_spans.corpus.audit import audit
+
+    from support import make_tiny_encoder
 
     encoder = make_tiny_encoder(tmp_path / "encoder")
     out = tmp_path / "kfold"

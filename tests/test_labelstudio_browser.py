@@ -7,11 +7,12 @@ import time
 
 import pytest
 
+from conflict_spans.annotation.labelstudio.client import export_tasks, push_documents, users_by_id
+from conflict_spans.annotation.labelstudio.config import schema_names
+from conflict_spans.annotation.labelstudio.tasks import pull_documents
 from conflict_spans.document import Document, Span
-from conflict_spans.labelstudio.client import export_tasks, push_documents, users_by_id
-from conflict_spans.labelstudio.config import schema_names
-from conflict_spans.labelstudio.tasks import pull_documents
 from conflict_spans.schema import LABEL_NAMES
+
 from ls_fixtures import *  # noqa: F403
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.browser, pytest.mark.slow]

@@ -6,9 +6,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from conflict_spans.annotation.labelstudio.config import COMMITTED_CONFIG, config_names, labeling_config_xml
 from conflict_spans.cli import main
-from conflict_spans.errors import CorpusError
-from conflict_spans.labelstudio.config import COMMITTED_CONFIG, config_names, labeling_config_xml
+from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABELS, STATUS_ATTRIBUTE, STATUS_VALUES
 
 

@@ -13,24 +13,18 @@ from pathlib import Path
 import psutil
 import pytest
 
+from conflict_spans.annotation.labelstudio import server as ls_server_mod
+from conflict_spans.annotation.labelstudio.client import (connect_ml_backend, export_tasks, find_project, list_tasks, push_documents, require_project,
+                                                          retrieve_predictions)
+from conflict_spans.annotation.labelstudio.config import schema_names
+from conflict_spans.annotation.labelstudio.ml_backend import serve_in_thread, server_url
+from conflict_spans.annotation.labelstudio.results import spans_to_results
+from conflict_spans.annotation.labelstudio.tasks import prediction_spans, text_document_id
 from conflict_spans.cli import main
-from conflict_spans.corpus_io import read_documents, write_jsonl
+from conflict_spans.corpus.io import read_documents, write_jsonl
 from conflict_spans.document import Document, Span
-from conflict_spans.errors import CorpusError
-from conflict_spans.labelstudio import server as ls_server_mod
-from conflict_spans.labelstudio.client import (
-    connect_ml_backend,
-    export_tasks,
-    find_project,
-    list_tasks,
-    push_documents,
-    require_project,
-    retrieve_predictions,
-)
-from conflict_spans.labelstudio.config import schema_names
-from conflict_spans.labelstudio.ml_backend import serve_in_thread, server_url
-from conflict_spans.labelstudio.results import spans_to_results
-from conflict_spans.labelstudio.tasks import prediction_spans, text_document_id
+from conflict_spans.problems import CorpusError
+
 from ls_fixtures import *  # noqa: F403
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.slow]
@@ -254,15 +248,15 @@ def test_bad_annotation_stops_the_pull_naming_the_task(ls_client, ls_connection,
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
-    """The real tiny trained model (conflict_spans.testing), made once per module."""
-    from conflict_spans.testing import make_tiny_model
+    """The real tiny trained model (support), made once per module."""
+    from support import make_tiny_model
 
     return Path(make_tiny_model(tmp_path_factory.mktemp("tiny-model") / "model"))
 
 
 @pytest.fixture(scope="module")
 def tiny_predictor(tiny_model):
-    from conflict_spans.predict import load_predictor
+    from conflict_spans.model.predict import load_predictor
 
     return load_predictor(tiny_model)
 

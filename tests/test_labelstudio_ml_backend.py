@@ -8,13 +8,13 @@ import urllib.request
 
 import pytest
 
+from conflict_spans.annotation.labelstudio.config import labeling_config_xml
+from conflict_spans.annotation.labelstudio.ml_backend import serve_in_thread, server_url
 from conflict_spans.document import Span
-from conflict_spans.labelstudio.config import labeling_config_xml
-from conflict_spans.labelstudio.ml_backend import serve_in_thread, server_url
 
 
 class StubPredictor:
-    """Same interface as conflict_spans.predict.Predictor: the first word is an ACTOR, any "12 people" a CASUALTY."""
+    """Same interface as conflict_spans.model.predict.Predictor: the first word is an ACTOR, any "12 people" a CASUALTY."""
 
     model_version = "stub-1"
 

@@ -6,16 +6,10 @@ import copy
 
 import pytest
 
+from conflict_spans.annotation.labelstudio.config import config_names, schema_names
+from conflict_spans.annotation.labelstudio.results import region_results, results_to_spans, spans_to_annotation, spans_to_prediction, spans_to_results
 from conflict_spans.document import Span
-from conflict_spans.errors import CorpusError
-from conflict_spans.labelstudio.config import config_names, schema_names
-from conflict_spans.labelstudio.results import (
-    region_results,
-    results_to_spans,
-    spans_to_annotation,
-    spans_to_prediction,
-    spans_to_results,
-)
+from conflict_spans.problems import CorpusError
 
 NAMES = schema_names()
 TEXT = "Gunmen killed 12 people in Goma, officials said."

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
+from conflict_spans.annotation.labelstudio import server
+from conflict_spans.annotation.labelstudio.client import resolve_connection
 from conflict_spans.cli import main
-from conflict_spans.errors import CorpusError
-from conflict_spans.labelstudio import server
-from conflict_spans.labelstudio.client import resolve_connection
+from conflict_spans.problems import CorpusError
 
 
 @pytest.fixture(autouse=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from conflict_spans.annotation.labelstudio.config import schema_names
+from conflict_spans.annotation.labelstudio.results import spans_to_results
+from conflict_spans.annotation.labelstudio.tasks import document_to_task_data, pull_documents, text_document_id
 from conflict_spans.document import Document, Span
-from conflict_spans.errors import CorpusError
-from conflict_spans.labelstudio.config import schema_names
-from conflict_spans.labelstudio.results import spans_to_results
-from conflict_spans.labelstudio.tasks import document_to_task_data, pull_documents, text_document_id
+from conflict_spans.problems import CorpusError
 
 NAMES = schema_names()
 TEXT = "Gunmen killed 12 people in Goma, officials said."

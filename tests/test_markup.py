@@ -14,12 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conflict_spans.corpus.markup import document_to_markup, format_code, markup_to_document, parse_body, parse_code, read_markup_file
 from conflict_spans.document import Document, Span
-from conflict_spans.errors import CorpusError
-from conflict_spans.markup import document_to_markup, format_code, markup_to_document, parse_body, parse_code, read_markup_file
+from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABEL_NAMES, STATUS_VALUES
-from conflict_spans.testing import spans_from_marks
+
 from conftest import REPO_ROOT
+from support import spans_from_marks
 
 HEADER = "---\nid: test-001\nconflict: sudan\ncountry: Sudan\ngenre: wire\n---\n"
 

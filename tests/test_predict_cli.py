@@ -14,9 +14,10 @@ import torch
 
 from conflict_spans.cli import main as cli_main
 from conflict_spans.document import is_word_char
-from conflict_spans.predict import PREDICT_CONFIG
+from conflict_spans.model.predict import PREDICT_CONFIG
 from conflict_spans.schema import LABEL2ID, LABEL_NAMES, STATUS_VALUES
-from conflict_spans.testing import make_tiny_encoder, make_tiny_model
+
+from support import make_tiny_encoder, make_tiny_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +40,7 @@ def forced_model(folder: Path, encoder: Path, tag: str) -> Path:
     """A casing model whose head says ``tag`` for every token (bias only), saved like train.py saves."""
     from transformers import AutoTokenizer
 
-    from conflict_spans.modeling import build_token_classifier
+    from conflict_spans.model.network import build_token_classifier
 
     model = build_token_classifier(str(encoder), casing_features=True)
     with torch.no_grad():

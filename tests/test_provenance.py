@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from conflict_spans.audit import audit
+from conflict_spans.corpus.audit import audit
+from conflict_spans.corpus.markup import document_to_markup, parse_body
+from conflict_spans.corpus.provenance import PROVENANCE, cases, person_name, read_review
 from conflict_spans.document import Document
-from conflict_spans.markup import document_to_markup, parse_body
-from conflict_spans.provenance import PROVENANCE, cases, person_name, read_review
 
 
 def doc(markup: str, doc_id: str = "d1", genre: str = "wire") -> Document:
@@ -76,9 +76,9 @@ def test_build_adds_the_provenance_statement_and_markup_leaves_it_out(run_cli, t
 
 
 def test_every_provenance_case_of_the_bundled_corpus_has_a_recorded_verdict():
-    from conflict_spans.build import load_sources
+    from conflict_spans.corpus.build import load_sources
+    from conflict_spans.corpus.provenance import unresolved
     from conflict_spans.paths import CORPUS_DIR
-    from conflict_spans.provenance import unresolved
 
     open_cases = unresolved(load_sources(), read_review(CORPUS_DIR / "provenance_review.tsv"))
     assert not open_cases, [(c.doc_id, c.kind, c.name) for c in open_cases[:10]]

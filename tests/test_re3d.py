@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conflict_spans.document import Document, Span
-from conflict_spans.errors import CorpusError
 from conflict_spans.evaluation.re3d import RE3D_LABEL_MAP, evaluate_re3d, load_re3d_map, read_re3d
+from conflict_spans.problems import CorpusError
 
 TEXT_A = "The coalition said its aircraft struck positions near Raqqa on Tuesday."
 TEXT_B = "General Amir Haddad met the mayor of Mosul."

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conflict_spans.errors import CorpusError
 from conflict_spans.evaluation.readme import BEGIN, END, render_from, replace_block
+from conflict_spans.problems import CorpusError
+
 from conftest import REPO_ROOT
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from conflict_spans.corpus.markup import parse_body
+from conflict_spans.corpus.same_story import THRESHOLD, facts, find_same_stories, score_pairs
 from conflict_spans.document import Document
-from conflict_spans.markup import parse_body
-from conflict_spans.same_story import THRESHOLD, facts, find_same_stories, score_pairs
 
 
 def doc(doc_id: str, markup: str, group: str | None = None) -> Document:

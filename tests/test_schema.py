@@ -11,9 +11,9 @@ import re
 import pytest
 
 from conflict_spans import schema
-from conflict_spans.schema import (
-    CODE_TO_LABEL, ID2LABEL, LABEL2ID, LABEL_NAMES, LABEL_TO_CODE, LABELS, LABELS_WITH_STATUS, OUTSIDE, STATUS_VALUES, TAGS,
-)
+from conflict_spans.schema import (CODE_TO_LABEL, ID2LABEL, LABEL2ID, LABEL_NAMES, LABEL_TO_CODE, LABELS, LABELS_WITH_STATUS, OUTSIDE, STATUS_VALUES,
+                                   TAGS)
+
 from conftest import REPO_ROOT
 
 
@@ -53,13 +53,13 @@ def test_is_known_label(name, known):
 
 
 def test_hf_class_label_names_are_the_tag_list():
-    from conflict_spans.hf import features
+    from conflict_spans.corpus.formats import features
 
     assert features()["ner_tags"].feature.names == list(TAGS)
 
 
 def test_decoder_transition_matrix_has_one_row_per_tag():
-    from conflict_spans.decoding import ALLOWED, START_ALLOWED
+    from conflict_spans.model.decoding import ALLOWED, START_ALLOWED
 
     assert ALLOWED.shape == (len(TAGS), len(TAGS)) and START_ALLOWED.shape == (len(TAGS),)
     for j, tag in enumerate(TAGS):
@@ -67,7 +67,7 @@ def test_decoder_transition_matrix_has_one_row_per_tag():
 
 
 def test_stats_report_rows_follow_the_schema():
-    from conflict_spans.stats import stats_table
+    from conflict_spans.corpus.stats import stats_table
 
     header = stats_table({"train": []}).splitlines()[2]
     assert header == "| split | docs | words | " + " | ".join(LABEL_NAMES) + " | spans |"
@@ -75,8 +75,9 @@ def test_stats_report_rows_follow_the_schema():
 
 def test_a_fresh_tagger_carries_the_schema_label_maps(tmp_path):
     """transformers' run_ner writes the label maps into the model config; so does build_token_classifier."""
-    from conflict_spans.modeling import build_token_classifier
-    from conflict_spans.testing import make_tiny_encoder
+    from conflict_spans.model.network import build_token_classifier
+
+    from support import make_tiny_encoder
 
     encoder = make_tiny_encoder(tmp_path / "encoder")
     model = build_token_classifier(str(encoder), casing_features=False)

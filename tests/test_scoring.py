@@ -12,11 +12,10 @@ from hypothesis import strategies as st
 
 from conflict_spans.align import Word, spans_to_word_tags
 from conflict_spans.document import Span
-from conflict_spans.errors import CorpusError
+from conflict_spans.evaluation.scoring import (SCHEMES, match_document, nervaluate_scores, overlap_percentage, relabel, strict_scores, word_confusion,
+                                               word_labels)
+from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABEL_NAMES
-from conflict_spans.scoring import (
-    SCHEMES, match_document, nervaluate_scores, overlap_percentage, relabel, strict_scores, word_confusion, word_labels,
-)
 from conflict_spans.words import word_offsets
 
 TEXT = "Houthi drones struck a tanker off Hodeidah, the army said."

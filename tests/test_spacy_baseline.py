@@ -6,17 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
+import spacy  # noqa: E402  (a hard dependency)
 
+from conflict_spans.corpus.formats import docs_to_docbin
 from conflict_spans.document import Document, Span
-from conflict_spans.errors import CorpusError
 from conflict_spans.evaluation import spacy_baseline
-from conflict_spans.evaluation.baselines import (
-    SPACY_LABEL_MAP, SPACY_PIPELINE, SpacyPredictor, load_label_map, load_spacy_pipeline, strip_leading,
-)
-from conflict_spans.evaluation.spacy_baseline import SPACY_CONFIG, cache_key, docs_to_docbin, finetuned_predictor
+from conflict_spans.evaluation.spacy_baseline import SPACY_CONFIG, cache_key, finetuned_predictor
+from conflict_spans.evaluation.spacy_pipeline import (SPACY_LABEL_MAP, SPACY_PIPELINE, SpacyPredictor, load_label_map, load_spacy_pipeline,
+                                                      strip_leading)
+from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABEL_NAMES
-
-spacy = pytest.importorskip("spacy")
 
 
 @pytest.fixture(scope="module")

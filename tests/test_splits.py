@@ -1,4 +1,4 @@
-"""Document-level splits (conflict_spans.splits): deterministic, stable as documents
+"""Document-level splits (conflict_spans.corpus.splits): deterministic, stable as documents
 are added, whole story groups, every split covering each conflict with at least
 four groups, and shares near 80/10/10."""
 
@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conflict_spans.corpus.splits import TARGETS, assign_splits, dump_assignment, group_of, load_assignment, split_documents
 from conflict_spans.document import Document
-from conflict_spans.errors import CorpusError
+from conflict_spans.problems import CorpusError
 from conflict_spans.schema import SPLITS
-from conflict_spans.splits import TARGETS, assign_splits, dump_assignment, group_of, load_assignment, split_documents
+
 from conftest import REPO_ROOT
 
 CONFLICT_NAMES = ("sudan", "ukraine", "haiti", "yemen")
@@ -168,7 +169,7 @@ def test_a_broken_assignment_file_is_a_clear_error(tmp_path, content, fragment):
 
 @pytest.fixture(scope="module")
 def bundled():
-    from conflict_spans.build import load_sources
+    from conflict_spans.corpus.build import load_sources
 
     docs = load_sources(REPO_ROOT / "corpus" / "src")
     return docs, load_assignment(REPO_ROOT / "corpus" / "splits.json")

@@ -6,10 +6,11 @@ import pytest
 
 from conflict_spans.align import IGNORE_INDEX
 from conflict_spans.document import Document
-from conflict_spans.encoding import encode_document
+from conflict_spans.model.train import WindowCollator
+from conflict_spans.model.windows import encode_document
 from conflict_spans.schema import ID2LABEL, LABEL2ID
-from conflict_spans.testing import spans_from_marks
-from conflict_spans.training import WindowCollator
+
+from support import spans_from_marks
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conflict_spans.training import DataArguments, ModelArguments, TrainArguments, parse_arguments
+from conflict_spans.model.train import DataArguments, ModelArguments, TrainArguments, parse_arguments
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_PY = ROOT / "training" / "train.py"
@@ -188,7 +188,7 @@ def test_committed_configs_name_only_known_arguments(config: Path) -> None:
 def test_mixed_precision_choice(monkeypatch, bf16, fp16, on_gpu, bf16_supported, expected) -> None:
     import torch
 
-    from conflict_spans.training import choose_mixed_precision
+    from conflict_spans.model.train import choose_mixed_precision
 
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16_supported)
     assert choose_mixed_precision(bf16, fp16, on_gpu=on_gpu) == expected
@@ -198,7 +198,7 @@ def test_mixed_precision_is_chosen_before_transformers_fixes_it(monkeypatch, tmp
     """TrainingArguments.__post_init__ turns bf16/fp16 into mixed_precision; a choice made after parsing is ignored."""
     import torch
 
-    from conflict_spans import training
+    from conflict_spans.model import train as training
 
     if torch.cuda.is_available():
         pytest.skip("on a GPU, test_training_run checks the real choice")

@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from conflict_spans.corpus_io import read_documents
-from conflict_spans.errors import CorpusError
+from conflict_spans.corpus.io import read_documents
+from conflict_spans.model.train import last_complete_checkpoint, parse_arguments, train
+from conflict_spans.problems import CorpusError
 from conflict_spans.schema import ID2LABEL, LABEL2ID
-from conflict_spans.testing import make_tiny_encoder, write_tiny_corpus
-from conflict_spans.training import last_complete_checkpoint, parse_arguments, train
+
+from support import make_tiny_encoder, write_tiny_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_PY = ROOT / "training" / "train.py"
@@ -184,8 +185,8 @@ def assert_model_dir(out: Path) -> dict:
 
 @pytest.mark.slow
 def test_saved_casing_model_loads_with_load_predictor_and_predicts_as_trained(workspace, reference_run) -> None:
-    from conflict_spans.modeling import CasingTokenClassifier
-    from conflict_spans.predict import load_predictor
+    from conflict_spans.model.network import CasingTokenClassifier
+    from conflict_spans.model.predict import load_predictor
 
     config = assert_model_dir(reference_run)
     assert config["casing_features"] is True and config["architectures"] == ["CasingTokenClassifier"]
@@ -266,7 +267,7 @@ def test_train_py_reports_the_foreign_head_and_exits_1(workspace, foreign_heads,
 
 @pytest.mark.parametrize("name", ["three-labels", "our-tags-reordered"])
 def test_predicting_with_a_head_with_other_labels_fails_loudly(foreign_heads, name) -> None:
-    from conflict_spans.predict import load_predictor
+    from conflict_spans.model.predict import load_predictor
 
     with pytest.raises(CorpusError, match=foreign_label_pattern(name)):
         load_predictor(foreign_heads[name])
@@ -274,7 +275,7 @@ def test_predicting_with_a_head_with_other_labels_fails_loudly(foreign_heads, na
 
 @pytest.mark.slow
 def test_our_own_checkpoint_is_accepted_to_continue_from(reference_run) -> None:
-    from conflict_spans.modeling import build_token_classifier, load_token_classifier
+    from conflict_spans.model.network import build_token_classifier, load_token_classifier
 
     saved = load_token_classifier(reference_run)
     continued = build_token_classifier(str(reference_run), casing_features=True)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conflict_spans.cli import main
-from conflict_spans.validate import validate_paths
+from conflict_spans.corpus.validate import validate_paths
+
 from conftest import REPO_ROOT, TESTS_DIR
 
 BROKEN = TESTS_DIR / "data" / "broken_records.jsonl"

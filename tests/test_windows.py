@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from torch import nn
 
 from conflict_spans.document import Document
-from conflict_spans.encoding import encode_document, first_piece_positions, window_bounds
-from conflict_spans.predict import Predictor
+from conflict_spans.model.predict import Predictor
+from conflict_spans.model.windows import encode_document, first_piece_positions, window_bounds
 from conflict_spans.schema import LABEL2ID, TAGS
 
 SENTENCES = [

@@ -37,10 +37,10 @@ def count_training_tokens(model_args, data_args, metrics: dict[str, Any]) -> tup
     """(windows, non-padding tokens) in one epoch, encoded exactly as train() encodes them."""
     from transformers import AutoConfig, AutoTokenizer
 
-    from conflict_spans.corpus_io import read_documents
-    from conflict_spans.encoding import model_max_length
+    from conflict_spans.corpus.io import read_documents
+    from conflict_spans.model.train import encode_split, resolve_model_path
+    from conflict_spans.model.windows import model_max_length
     from conflict_spans.paths import split_file
-    from conflict_spans.training import encode_split, resolve_model_path
 
     path = resolve_model_path(model_args.model_name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -69,7 +69,7 @@ def environment(train_args) -> dict[str, Any]:
 def run(out: Path, train_argv: list[str]) -> dict[str, Any]:
     import torch
 
-    from conflict_spans.training import parse_arguments, train
+    from conflict_spans.model.train import parse_arguments, train
 
     model_args, data_args, train_args = parse_arguments([*train_argv, "--output-dir", str(out / "model")])
     if torch.cuda.is_available():
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     full_argv = [*(["--config", args.config] if args.config else []), *(QUICK_ARGS if args.quick else []), "--disable-tqdm", "true", *train_argv]
-    from conflict_spans.errors import CorpusError
+    from conflict_spans.problems import CorpusError
 
     try:
         result = run(out, full_argv)

@@ -31,11 +31,11 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from conflict_spans.corpus_io import atomic_write_text, collect, read_documents, write_jsonl
+from conflict_spans.corpus.io import atomic_write_text, collect, read_documents, write_jsonl
+from conflict_spans.corpus.splits import group_of
 from conflict_spans.document import Document, document_from_dict
-from conflict_spans.errors import CorpusError, Problem
 from conflict_spans.paths import SOURCE_DIR
-from conflict_spans.splits import group_of
+from conflict_spans.problems import CorpusError, Problem
 
 # train.py arguments that kfold sets itself, per fold
 OWN_TRAIN_ARGS = ("--output-dir", "--output_dir", "--data-dir", "--data_dir")
@@ -110,8 +110,8 @@ def run_fold(fold: int, train_docs: list[Document], val_docs: list[Document], he
     """Train on ``train_docs`` (selecting on ``val_docs``) and return prediction records for ``heldout``."""
     import torch
 
-    from conflict_spans.predict import load_predictor
-    from conflict_spans.training import parse_arguments, train
+    from conflict_spans.model.predict import load_predictor
+    from conflict_spans.model.train import parse_arguments, train
 
     data_dir = fold_dir / "data"
     write_jsonl(data_dir / "train.jsonl", train_docs)
@@ -138,7 +138,7 @@ def _dump(records: list[dict]) -> str:
 def cross_validate(docs: list[Document], k: int, out: Path, train_argv: list[str], *, validation_share: float = 0.1,
                    fresh: bool = False, log=print) -> dict:
     """Run every fold (or reuse its saved predictions) and return the summary written to kfold.json."""
-    from conflict_spans.metrics import strict_scores
+    from conflict_spans.evaluation.scoring import document_scores
 
     folds = assign_folds(docs, k)
     summary: dict = {"folds": k, "documents": len(docs), "train_args": train_argv, "per_fold": []}
@@ -163,7 +163,7 @@ def cross_validate(docs: list[Document], k: int, out: Path, train_argv: list[str
             atomic_write_text(saved, _dump(records))
         gold = {d.id: d for d in heldout}
         preds = read_documents(saved)
-        scores = strict_scores([gold[p.id] for p in preds], preds)
+        scores = document_scores([gold[p.id] for p in preds], preds)
         summary["per_fold"].append({"fold": fold, "heldout_documents": len(heldout), "train_documents": len(train_docs),
                                     "validation_documents": len(val_docs), "heldout_ids": sorted(gold),
                                     "strict_micro_f1": scores["micro"]["f1"], "seconds": round(time.time() - started, 1)})
@@ -171,7 +171,7 @@ def cross_validate(docs: list[Document], k: int, out: Path, train_argv: list[str
     all_records.sort(key=lambda r: r["id"])
     gold_all = {d.id: d for d in docs}
     pred_docs = [document_from_dict(r)[0] for r in all_records]
-    overall = strict_scores([gold_all[p.id] for p in pred_docs], pred_docs)
+    overall = document_scores([gold_all[p.id] for p in pred_docs], pred_docs)
     summary["strict"] = {label: {k: round(v, 4) if isinstance(v, float) else v for k, v in s.items()} for label, s in overall.items()}
     summary["records"] = all_records
     return summary

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import sys
 
-from conflict_spans.errors import CorpusError
-from conflict_spans.training import parse_arguments, train
+from conflict_spans.model.train import parse_arguments, train
+from conflict_spans.problems import CorpusError
 
 
 def main(argv: list[str] | None = None) -> int:

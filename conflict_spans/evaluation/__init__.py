@@ -2,6 +2,6 @@
 
 ``run.evaluate`` is the entry point (``python eval/evaluate.py`` and
 ``conflict-spans evaluate`` call it); the scorers themselves are pure functions
-in :mod:`conflict_spans.scoring`, :mod:`conflict_spans.bootstrap` and
-:mod:`conflict_spans.errorlist`.
+in :mod:`conflict_spans.evaluation.scoring`, :mod:`conflict_spans.evaluation.bootstrap` and
+:mod:`conflict_spans.evaluation.errorlist`.
 """

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..corpus_io import atomic_write_text
-from ..schema import LABEL_NAMES, SCHEMA_VERSION, TAGS
-from .report import ci, coarse_table, main_table, pct, per_label_rows, PER_LABEL_HEADER, table
-
-if TYPE_CHECKING:
-    from .run import Evaluation
+from conflict_spans.corpus.io import atomic_write_text
+from conflict_spans.evaluation.report import PER_LABEL_HEADER, ci, coarse_table, main_table, pct, per_label_rows, table
+from conflict_spans.evaluation.results import Evaluation
+from conflict_spans.schema import LABEL_NAMES, SCHEMA_VERSION, TAGS
 
 MODEL_CARD = "MODEL_CARD.md"
 TRAINING_KEYS = ("learning_rate", "num_train_epochs", "per_device_train_batch_size", "warmup_steps", "weight_decay",

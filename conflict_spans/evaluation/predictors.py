@@ -1,7 +1,7 @@
 """What every evaluated system is: something that predicts spans for documents.
 
 Our model (a ``train.py`` output folder, through
-:func:`conflict_spans.predict.load_predictor`) and each baseline expose the same
+:func:`conflict_spans.model.predict.load_predictor`) and each baseline expose the same
 method, ``predict_documents(docs) -> list[Document]``. :func:`predict_checked`
 hands them the documents without their gold spans and checks what comes back,
 so a scorer never sees a prediction with an unknown label or offsets outside
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..document import Document, Span
-from ..errors import CorpusError, Problem
+from conflict_spans.document import Document, Span
+from conflict_spans.problems import CorpusError, Problem
 
 
 class Predictor(Protocol):
@@ -34,7 +34,7 @@ class Predictions:
 
 def load_model_predictor(model_dir: Path) -> Predictor:
     """Our model, from a ``train.py`` output folder."""
-    from ..predict import load_predictor
+    from conflict_spans.model.predict import load_predictor
 
     if not model_dir.is_dir():
         raise CorpusError(Problem("model", "model folder not found", "pass the output folder of train.py (it holds config.json)", path=str(model_dir)))

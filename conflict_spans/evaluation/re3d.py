@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..document import Document, Span
-from ..errors import CorpusError, Problem
-from ..paths import REPO_ROOT
-from ..schema import LABEL_NAMES
-from ..scoring import nervaluate_scores, relabel, strict_scores
-from .predictors import Predictor, predict_checked
+from conflict_spans.document import Document, Span
+from conflict_spans.evaluation.predictors import Predictor, predict_checked
+from conflict_spans.evaluation.scoring import nervaluate_scores, relabel, strict_scores
+from conflict_spans.paths import REPO_ROOT
+from conflict_spans.problems import CorpusError, Problem
+from conflict_spans.schema import LABEL_NAMES
 
 RE3D_DIR = REPO_ROOT.parent / "shared" / "data" / "re3d"
 RE3D_LABEL_MAP = REPO_ROOT / "eval" / "re3d_label_map.json"

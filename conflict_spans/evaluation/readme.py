@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..corpus_io import atomic_write_text
-from ..errors import CorpusError, Problem
+from conflict_spans.corpus.io import atomic_write_text
+from conflict_spans.problems import CorpusError, Problem
 
 BEGIN = "<!-- results-table -->"
 END = "<!-- /results-table -->"

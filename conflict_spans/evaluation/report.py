@@ -16,16 +16,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from ..corpus_io import atomic_write_text
-from ..errorlist import error_tasks, kind_counts, records_to_jsonl, records_to_markdown
-from ..scoring import SCHEMES
-
-if TYPE_CHECKING:
-    from .run import Evaluation, SystemResult
+from conflict_spans.corpus.io import atomic_write_text
+from conflict_spans.evaluation.errorlist import error_tasks, kind_counts, records_to_jsonl, records_to_markdown
+from conflict_spans.evaluation.results import Evaluation, SystemResult
+from conflict_spans.evaluation.scoring import SCHEMES
 
 SCHEME_TITLES = {"strict": "strict", "exact": "exact", "partial": "partial", "ent_type": "type (ent_type)"}
 

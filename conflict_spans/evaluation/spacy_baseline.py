@@ -28,44 +28,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..corpus_io import atomic_write_text, dumps_jsonl
-from ..document import Document
-from ..errors import CorpusError, Problem
-from ..paths import REPO_ROOT
-from ..schema import LABEL_NAMES
-from .baselines import SPACY_PIPELINE, SpacyPredictor, load_spacy_pipeline
+from conflict_spans.corpus.formats import docs_to_docbin
+from conflict_spans.corpus.io import atomic_write_text, dumps_jsonl
+from conflict_spans.document import Document
+from conflict_spans.evaluation.spacy_pipeline import SPACY_PIPELINE, SpacyPredictor, load_spacy_pipeline
+from conflict_spans.paths import REPO_ROOT
+from conflict_spans.problems import CorpusError, Problem
+from conflict_spans.schema import LABEL_NAMES
 
 SPACY_CONFIG = REPO_ROOT / "eval" / "spacy" / "config.cfg"
 CALLBACKS = Path(__file__).with_name("spacy_callbacks.py")  # passed to `spacy train --code`; importing it would load spaCy
 INFO_FILE = "training.json"
 LOG_FILE = "train.log"
 BEST = "model-best"
-
-
-def docs_to_docbin(make_doc: Callable[[str], Any], docs: Sequence[Document]) -> tuple[Any, list[Problem]]:
-    """Our documents as a DocBin of spaCy docs with entities, and one warning per span that does not align."""
-    from spacy.tokens import DocBin
-
-    docbin = DocBin(store_user_data=False)
-    problems: list[Problem] = []
-    for doc in docs:
-        sdoc = make_doc(doc.text)
-        aligned, missing = [], []
-        for span in sorted(doc.spans):
-            ent = sdoc.char_span(span.start, span.end, label=span.label, alignment_mode="strict")
-            if ent is not None:
-                aligned.append(ent)
-                continue
-            covering = sdoc.char_span(span.start, span.end, alignment_mode="expand")
-            tokens = [t.text for t in covering] if covering is not None else []
-            problems.append(Problem("alignment", f"{span.label} {doc.text[span.start:span.end]!r} [{span.start}, {span.end}) does not fall on spaCy token boundaries (tokens {tokens})",
-                                    "its tokens are marked missing in the spaCy training data; to see the tokens, run nlp.make_doc(text) on the document",
-                                    record=doc.id, value=doc.text[span.start:span.end], severity="warning"))
-            if covering is not None:
-                missing.append(covering)
-        sdoc.set_ents(aligned, missing=missing, default="outside")
-        docbin.add(sdoc)
-    return docbin, problems
 
 
 def _sha(*parts: str | bytes) -> str:

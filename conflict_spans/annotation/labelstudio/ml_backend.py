@@ -1,0 +1,180 @@
+"""A Label Studio ML backend that serves a trained model's spans as predictions.
+
+It speaks the protocol Label Studio 1.23 uses (``label_studio/ml/api_connector.py``):
+
+- ``GET /health`` (and ``GET /``): ``{"status": "UP", ...}``
+- ``POST /setup`` ``{project, schema, hostname, access_token, extra_params}``:
+  ``{"model_version": ...}``
+- ``POST /predict`` ``{tasks, project, label_config, params}``:
+  ``{"results": [{"result": [...], "score": s, "model_version": v}, ...]}``, one
+  item per task, in order
+- ``POST /webhook`` ``{action, ...}``: acknowledged; this backend does not train
+- ``GET /versions``: ``{"versions": [model_version]}``
+
+Only the standard library: ``ThreadingHTTPServer`` bound to 127.0.0.1. Results
+are shaped by ``results.spans_to_prediction`` with the names of the labeling
+config Label Studio sends, so a renamed tag still works.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from conflict_spans.annotation.labelstudio.client import SpanPredictor
+from conflict_spans.annotation.labelstudio.config import ConfigNames, config_names, schema_names
+from conflict_spans.annotation.labelstudio.results import spans_to_prediction
+from conflict_spans.annotation.labelstudio.server import HOST
+from conflict_spans.problems import CorpusError
+
+log = logging.getLogger(__name__)
+DEFAULT_PORT = 9090
+MAX_BODY = 64 * 1024 * 1024
+
+
+class BackendError(Exception):
+    def __init__(self, status: HTTPStatus, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class SpanBackend:
+    """The protocol, without HTTP: each method takes the request body and returns the response body."""
+
+    def __init__(self, predictor: SpanPredictor):
+        self.predictor = predictor
+        self._lock = threading.Lock()  # one prediction at a time: models are not thread-safe
+        self._names: dict[str, ConfigNames] = {}
+
+    @property
+    def model_version(self) -> str:
+        return str(self.predictor.model_version)
+
+    def health(self) -> dict:
+        return {"status": "UP", "model_class": type(self.predictor).__name__, "model_version": self.model_version}
+
+    def names(self, label_config: str | None) -> ConfigNames:
+        if not label_config:
+            return schema_names()
+        if label_config not in self._names:
+            try:
+                self._names[label_config] = config_names(label_config)
+            except CorpusError as exc:
+                raise BackendError(HTTPStatus.BAD_REQUEST, str(exc)) from None
+        return self._names[label_config]
+
+    def setup(self, body: dict) -> dict:
+        self.names(body.get("schema"))  # fail early on a config without the tags we need
+        return {"model_version": self.model_version}
+
+    def predict(self, body: dict) -> dict:
+        tasks = body.get("tasks")
+        if not isinstance(tasks, list):
+            raise BackendError(HTTPStatus.BAD_REQUEST, "request has no 'tasks' list")
+        names = self.names(body.get("label_config"))
+        results = []
+        for task in tasks:
+            data = task.get("data") if isinstance(task, dict) else None
+            text = data.get(names.text_key) if isinstance(data, dict) else None
+            if not isinstance(text, str):
+                tid = task.get("id") if isinstance(task, dict) else None
+                raise BackendError(HTTPStatus.BAD_REQUEST, f"task {tid}: no string data.{names.text_key} to predict on; import tasks with a {names.text_key!r} field")
+            with self._lock:
+                spans = self.predictor.predict_spans(text)
+            results.append(spans_to_prediction(spans, text, names, self.model_version))
+        return {"results": results, "model_version": self.model_version}
+
+    def webhook(self, body: dict) -> dict:
+        action = body.get("action")
+        log.info("webhook %s ignored: this backend serves a fixed model and does not train", action)
+        return {"status": "ignored", "action": action}
+
+    def versions(self) -> dict:
+        return {"versions": [self.model_version]}
+
+
+def _handler(backend: SpanBackend) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt: str, *args: Any) -> None:
+            log.info("%s %s", self.address_string(), fmt % args)
+
+        def _send(self, status: HTTPStatus, body: dict) -> None:
+            raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def _body(self) -> dict:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                raise BackendError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request body over {MAX_BODY} bytes")
+            raw = self.rfile.read(length) if length else b"{}"
+            try:
+                body = json.loads(raw.decode("utf-8") or "{}")
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise BackendError(HTTPStatus.BAD_REQUEST, f"request body is not JSON: {exc}") from None
+            if not isinstance(body, dict):
+                raise BackendError(HTTPStatus.BAD_REQUEST, "request body must be a JSON object")
+            return body
+
+        def _dispatch(self, routes: dict) -> None:
+            path = self.path.split("?", 1)[0].rstrip("/") or "/"
+            route = routes.get(path)
+            if route is None:
+                self._send(HTTPStatus.NOT_FOUND, {"error": f"no route {self.command} {path}"})
+                return
+            try:
+                status, body = route()
+            except BackendError as exc:
+                status, body = exc.status, {"error": exc.message}
+            except Exception as exc:  # an HTTP server must answer; the traceback goes to the log
+                log.exception("%s %s failed", self.command, path)
+                status, body = HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"{type(exc).__name__}: {exc}"}
+            self._send(status, body)
+
+        def do_GET(self) -> None:
+            self._dispatch({
+                "/": lambda: (HTTPStatus.OK, backend.health()),
+                "/health": lambda: (HTTPStatus.OK, backend.health()),
+                "/versions": lambda: (HTTPStatus.OK, backend.versions()),
+                "/metrics": lambda: (HTTPStatus.OK, {}),
+            })
+
+        def do_POST(self) -> None:
+            self._dispatch({
+                "/setup": lambda: (HTTPStatus.OK, backend.setup(self._body())),
+                "/predict": lambda: (HTTPStatus.OK, backend.predict(self._body())),
+                "/webhook": lambda: (HTTPStatus.OK, backend.webhook(self._body())),
+                "/train": lambda: (HTTPStatus.NOT_IMPLEMENTED, {"error": "this backend serves a fixed model and does not train; train a new model and restart `conflict-spans ls backend --model NEW_DIR`"}),
+            })
+
+    return Handler
+
+
+def make_server(predictor: SpanPredictor, *, port: int = DEFAULT_PORT) -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1:``port`` (0 picks a free port); call ``serve_forever()``."""
+    server = ThreadingHTTPServer((HOST, port), _handler(SpanBackend(predictor)))
+    server.daemon_threads = True
+    return server
+
+
+def server_url(server: ThreadingHTTPServer) -> str:
+    host, port = server.server_address[:2]
+    return f"http://{host}:{port}"
+
+
+def serve_in_thread(predictor: SpanPredictor, *, port: int = 0) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    """Start the backend in a daemon thread; stop it with ``server.shutdown(); server.server_close()``."""
+    server = make_server(predictor, port=port)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="ls-ml-backend", daemon=True)
+    thread.start()
+    return server, thread

@@ -1,0 +1,63 @@
+"""``conflict-spans audit``: the review list of likely annotation errors, or the agreement of two annotations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from conflict_spans.corpus.audit import agreement_markdown, agreement_report, audit, format_counts, to_json, to_markdown
+from conflict_spans.document import Document
+
+
+def _read(path: Path) -> list[Document]:
+    from conflict_spans.corpus.io import read_documents
+
+    return read_documents(path)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from conflict_spans.corpus.io import atomic_write_text
+    from conflict_spans.paths import SOURCE_DIR
+
+    path = args.path or str(SOURCE_DIR.relative_to(Path.cwd()) if SOURCE_DIR.is_relative_to(Path.cwd()) else SOURCE_DIR)
+    docs = _read(Path(path))
+    if args.agreement:
+        second = _read(Path(args.agreement))
+        result = agreement_report(docs, second)
+        if args.format == "json":
+            report = json.dumps(result, ensure_ascii=False, indent=1) + "\n"
+        else:
+            report = agreement_markdown(result, first=path, second=args.agreement)
+        from conflict_spans.corpus.agreement import format_agreement
+
+        summary = format_agreement(result) + "disagreements: " + ", ".join(f"{k} {n}" for k, n in result["disagreements"]["counts"].items()) + "\n"
+    else:
+        from conflict_spans.corpus.provenance import read_review
+        from conflict_spans.paths import CORPUS_DIR
+
+        predictions = _read(Path(args.predictions)) if args.predictions else None
+        review_path = Path(args.provenance_review) if args.provenance_review else CORPUS_DIR / "provenance_review.tsv"
+        result = audit(docs, predictions, read_review(review_path))
+        report = to_json(result) if args.format == "json" else to_markdown(result)
+        summary = format_counts(result)
+    if args.output:
+        atomic_write_text(Path(args.output), report)
+        print(summary + f"report written to {args.output}", end="\n")
+    else:
+        sys.stdout.write(report)
+        sys.stderr.write(summary)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("audit", help="list likely annotation errors for review (inconsistent labels, spec rules, model disagreements), or inter-annotator agreement")
+    p.add_argument("path", nargs="?", default=None, help="sources folder, .txt file or JSONL to audit (default: the bundled corpus/src)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--predictions", metavar="FILE.jsonl", help="model predictions for these documents (e.g. training/kfold.py output): list where they disagree with gold, most confident first")
+    mode.add_argument("--agreement", metavar="SECOND", help="a second annotation of (some of) these documents: report strict/overlap agreement per label and every disagreement instead")
+    p.add_argument("--provenance-review", metavar="FILE.tsv", help="recorded verdicts for provenance cases (default corpus/provenance_review.tsv); cases without a verdict are listed")
+    p.add_argument("--format", choices=("md", "json"), default="md", help="report format (default md)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write the report here (default: stdout; the counts then go to stderr)")
+    p.set_defaults(func=cmd_audit)

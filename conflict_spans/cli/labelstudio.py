@@ -1,0 +1,320 @@
+"""``conflict-spans ls ...``: the Label Studio loop from the command line.
+
+    ls server start|stop|template   a local Label Studio in .venv-ls, 127.0.0.1 only
+    ls config                       write the labeling config generated from the schema
+    ls push                         corpus documents or raw texts -> tasks (+ annotations / predictions)
+    ls pull                         annotations -> corpus JSONL
+    ls agreement                    pairwise span agreement between annotators
+    ls backend                      serve a trained model as an ML backend
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+from conflict_spans import problems as catalogue
+from conflict_spans.problems import CorpusError
+
+
+def _data_dir_arg(p: argparse.ArgumentParser) -> None:
+    from conflict_spans.annotation.labelstudio.server import DEFAULT_DATA_DIR
+
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help=f"server data dir: SQLite database, credentials.json, server.pid, server.log (default {DEFAULT_DATA_DIR})")
+
+
+def _connection_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", help="Label Studio URL (default $LABEL_STUDIO_URL, else the server started from --data-dir)")
+    p.add_argument("--token", help="API token (default $LABEL_STUDIO_API_KEY, else the data dir's credentials.json)")
+    _data_dir_arg(p)
+
+
+def _client(args: argparse.Namespace):
+    from conflict_spans.annotation.labelstudio.client import connect, resolve_connection
+
+    conn = resolve_connection(args.url, args.token, args.data_dir)
+    args.url = conn.url
+    return connect(conn)
+
+
+def _info(*lines: str) -> None:
+    for line in lines:
+        print(line)
+
+
+# ---- server -----------------------------------------------------------------------
+
+def cmd_server_start(args: argparse.Namespace) -> int:
+    from conflict_spans.annotation.labelstudio.server import read_credentials, start_server
+
+    t0 = time.monotonic()
+    info = start_server(args.data_dir, port=args.port, venv=args.venv, template=args.template, timeout=args.timeout)
+    creds = read_credentials(Path(info.data_dir))
+    _info(f"Label Studio {info.url} (pid {info.pid}, data {info.data_dir}) up after {time.monotonic() - t0:.1f} s",
+          f"log in as {creds.username}; password and API token are in {Path(info.data_dir) / 'credentials.json'}",
+          f"stop it with: conflict-spans ls server stop --data-dir {info.data_dir}")
+    return 0
+
+
+def cmd_server_stop(args: argparse.Namespace) -> int:
+    from conflict_spans.annotation.labelstudio.server import stop_server
+
+    info = stop_server(args.data_dir)
+    _info(f"stopped Label Studio pid {info.pid} ({info.url})" if info else f"no server running from {args.data_dir}")
+    return 0
+
+
+def cmd_server_template(args: argparse.Namespace) -> int:
+    from conflict_spans.annotation.labelstudio.server import make_template
+
+    t0 = time.monotonic()
+    path = make_template(args.template_dir, venv=args.venv, timeout=args.timeout)
+    _info(f"template data dir ready: {path} ({time.monotonic() - t0:.1f} s)")
+    return 0
+
+
+# ---- config -------------------------------------------------------------------------
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from conflict_spans.annotation.labelstudio.config import labeling_config_xml
+    from conflict_spans.corpus.io import atomic_write_text
+
+    xml = labeling_config_xml()
+    if args.output == "-":
+        sys.stdout.write(xml)
+        return 0
+    path = Path(args.output)
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != xml:
+            raise CorpusError(catalogue.config_drift(path))
+        _info(f"{path} matches the schema")
+        return 0
+    atomic_write_text(path, xml)
+    _info(f"wrote {path}")
+    return 0
+
+
+# ---- push / pull ---------------------------------------------------------------------
+
+def _read_texts(path: Path):
+    from conflict_spans.annotation.labelstudio.tasks import text_document_id
+    from conflict_spans.document import Document
+
+    docs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            docs.append(Document(text_document_id(line), line, [], {"source": path.name}))
+    return docs
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from conflict_spans.annotation.labelstudio.client import push_documents
+    from conflict_spans.corpus.io import read_documents
+
+    if bool(args.inputs) == bool(args.texts):
+        raise CorpusError(catalogue.push_needs_input())
+    if args.texts:
+        docs, has_spans = _read_texts(Path(args.texts)), False
+    else:
+        docs = [d for p in args.inputs for d in read_documents(Path(p))]
+        has_spans = True
+    if args.limit is not None:
+        docs = docs[: args.limit]
+    predictor = None
+    if args.model:
+        from conflict_spans.model.predict import load_predictor
+
+        predictor = load_predictor(args.model)
+    ls = _client(args)
+    report = push_documents(
+        ls, args.project, docs,
+        annotations=has_spans and args.spans_as == "annotations",
+        spans_model_version=args.model_version if has_spans and args.spans_as == "predictions" else None,
+        predictor=predictor, on_existing=args.on_existing, update_config=args.update_config,
+    )
+    _info(f"{len(docs)} documents -> project {args.project!r}", *report.summary(),
+          f"open: {args.url}/projects/{report.project_id}/data")
+    return 0
+
+
+def _safe_name(annotator: str) -> str:
+    return re.sub(r"[^A-Za-z0-9@._+-]", "_", annotator) or "unknown"
+
+
+def _pull(args: argparse.Namespace, policy: str, annotator: str | None = None):
+    from conflict_spans.annotation.labelstudio.client import export_tasks, project_names, require_project, users_by_id
+    from conflict_spans.annotation.labelstudio.tasks import pull_documents
+
+    ls = _client(args)
+    project = require_project(ls, args.project)
+    tasks = export_tasks(ls, project["id"])
+    return pull_documents(tasks, project_names(project), users_by_id(ls), policy=policy, annotator=annotator,
+                          include_skipped=args.include_skipped, include_drafts=args.include_drafts, id_prefix=args.id_prefix)
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from conflict_spans.corpus.io import write_jsonl
+
+    if args.annotator and args.policy == "all":
+        raise CorpusError(catalogue.annotator_with_policy_all())
+    policy = "annotator" if args.annotator else args.policy
+    pulled, counts = _pull(args, policy, args.annotator)
+    out = Path(args.output)
+    if policy == "all":
+        by_annotator: dict[str, list] = {}
+        for item in pulled:
+            by_annotator.setdefault(item.annotator, []).append(item.document)
+        for who, docs in sorted(by_annotator.items()):
+            write_jsonl(out / f"{_safe_name(who)}.jsonl", docs)
+        written = [str(out / f"{_safe_name(w)}.jsonl") for w in sorted(by_annotator)]
+    else:
+        write_jsonl(out, [item.document for item in pulled])
+        written = [str(out)]
+    _info(*counts.summary(policy), "wrote " + ", ".join(written))
+    return 0
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    from itertools import combinations
+
+    from conflict_spans.corpus.agreement import format_agreement, pairwise_agreement
+
+    pulled, counts = _pull(args, "all")
+    by_annotator: dict[str, list] = {}
+    for item in pulled:
+        by_annotator.setdefault(item.annotator, []).append(item.document)
+    _info(*counts.summary("all"))
+    if len(by_annotator) < 2:
+        raise CorpusError(catalogue.agreement_needs_two(args.project, sorted(by_annotator)))
+    results = []
+    for a, b in combinations(sorted(by_annotator), 2):
+        result = pairwise_agreement(by_annotator[a], by_annotator[b])
+        results.append({"a": a, "b": b, **result})
+        print(format_agreement(result, title=f"A = {a}  vs  B = {b}"))
+    if args.json:
+        from conflict_spans.corpus.io import atomic_write_text
+
+        atomic_write_text(Path(args.json), json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+        _info(f"wrote {args.json}")
+    return 0
+
+
+# ---- ML backend -----------------------------------------------------------------------
+
+def cmd_backend(args: argparse.Namespace) -> int:
+    import signal
+
+    from conflict_spans.annotation.labelstudio.ml_backend import serve_in_thread, server_url
+    from conflict_spans.model.predict import load_predictor
+
+    def _stop(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    # Ctrl-C and `kill PID` stop the backend even when it was started with SIGINT ignored
+    # (a background job of a non-interactive shell inherits SIG_IGN, and Python then installs no handler)
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    predictor = load_predictor(args.model)
+    server, thread = serve_in_thread(predictor, port=args.port)
+    url = server_url(server)
+    _info(f"ML backend for model {predictor.model_version!r} at {url} (Ctrl-C stops it)")
+    try:
+        if args.project:
+            from conflict_spans.annotation.labelstudio.client import connect_ml_backend, require_project, retrieve_predictions
+
+            ls = _client(args)
+            project = require_project(ls, args.project)
+            backend = connect_ml_backend(ls, project["id"], url)
+            _info(f"connected to project {args.project!r} as ML backend {backend.get('id')}")
+            if args.retrieve:
+                retrieve_predictions(ls, project["id"])
+                _info("asked Label Studio to retrieve predictions for every task")
+        thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        server.server_close()
+    return 0
+
+
+# ---- registration ---------------------------------------------------------------------------
+
+def register(sub) -> None:
+    from conflict_spans.annotation.labelstudio.config import COMMITTED_CONFIG
+    from conflict_spans.annotation.labelstudio.server import DEFAULT_PORT, DEFAULT_TEMPLATE_DIR, DEFAULT_VENV
+
+    ls = sub.add_parser("ls", help="Label Studio: server, labeling config, push, pull, agreement, ML backend")
+    ls_sub = ls.add_subparsers(dest="ls_command", required=True, metavar="LS_COMMAND")
+
+    server = ls_sub.add_parser("server", help="start or stop a local Label Studio (127.0.0.1, own virtualenv .venv-ls)")
+    server_sub = server.add_subparsers(dest="server_command", required=True, metavar="ACTION")
+    p = server_sub.add_parser("start", help="start Label Studio in the background and wait until it answers")
+    _data_dir_arg(p)
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
+    p.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="virtualenv with label-studio (scripts/labelstudio-venv.sh makes it)")
+    p.add_argument("--template", type=Path, help="seed a new data dir from this migrated template (ls server template makes one)")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for /health (the first start migrates the database)")
+    p.set_defaults(func=cmd_server_start)
+    p = server_sub.add_parser("stop", help="stop the server by the pid in <data dir>/server.pid")
+    _data_dir_arg(p)
+    p.set_defaults(func=cmd_server_stop)
+    p = server_sub.add_parser("template", help="create a migrated template data dir once (later starts copy it: seconds, not a minute)")
+    p.add_argument("--template-dir", type=Path, default=DEFAULT_TEMPLATE_DIR, help=f"default {DEFAULT_TEMPLATE_DIR}")
+    p.add_argument("--venv", type=Path, default=DEFAULT_VENV)
+    p.add_argument("--timeout", type=float, default=300.0)
+    p.set_defaults(func=cmd_server_template)
+
+    p = ls_sub.add_parser("config", help="write the labeling config generated from conflict_spans/schema.py")
+    p.add_argument("--output", default=str(COMMITTED_CONFIG), help="file to write, or - for stdout (default annotation/labeling_config.xml)")
+    p.add_argument("--check", action="store_true", help="only check that --output matches the schema (exit 1 if not)")
+    p.set_defaults(func=cmd_config)
+
+    p = ls_sub.add_parser("push", help="import documents as tasks (create or update the project by title); pushing twice does not duplicate")
+    _connection_args(p)
+    p.add_argument("--project", required=True, help="project title (created with the schema's labeling config if missing)")
+    p.add_argument("inputs", nargs="*", help="corpus JSONL files, authoring .txt sources or folders of them")
+    p.add_argument("--texts", help="raw texts instead: a UTF-8 file with one document per line (ids text-<sha1>)")
+    p.add_argument("--spans-as", choices=("annotations", "predictions", "none"), default="annotations",
+                   help="the documents' spans become annotations (default), predictions (pre-annotations) or nothing")
+    p.add_argument("--model-version", default="corpus", help="model_version of predictions made from the documents' spans (--spans-as predictions)")
+    p.add_argument("--model", help="trained model folder: its predictions become pre-annotations (model_version from the model)")
+    p.add_argument("--on-existing", choices=("skip", "update"), default="skip",
+                   help="tasks already in the project (same document id): skip (default) or update metadata and replace predictions of the same model_version; annotations are never touched")
+    p.add_argument("--update-config", action="store_true", help="replace a project's labeling config that differs from the schema's")
+    p.add_argument("--limit", type=int, help="push only the first N documents")
+    p.set_defaults(func=cmd_push)
+
+    def pull_options(p: argparse.ArgumentParser) -> None:
+        _connection_args(p)
+        p.add_argument("--project", required=True, help="project title")
+        p.add_argument("--include-skipped", action="store_true", help="take skipped (cancelled) annotations as annotations (default: excluded and counted)")
+        p.add_argument("--include-drafts", action="store_true", help="take unsubmitted drafts as annotations (default: excluded and counted)")
+        p.add_argument("--id-prefix", help="name tasks that have no data.doc_id '<prefix><task id>' (default: such tasks are an error)")
+
+    p = ls_sub.add_parser("pull", help="export annotations into corpus JSONL (atomic write; any problem stops it before writing)")
+    pull_options(p)
+    p.add_argument("--output", required=True, help="JSONL file to write; with --policy all a folder of <annotator>.jsonl files")
+    p.add_argument("--policy", choices=("latest", "all"), default="latest",
+                   help="several annotations per task: the latest one (default), or all (one file per annotator, for agreement)")
+    p.add_argument("--annotator", metavar="EMAIL", help="take this annotator's (latest) annotation of each task")
+    p.set_defaults(func=cmd_pull)
+
+    p = ls_sub.add_parser("agreement", help="pairwise span agreement (strict and overlap P/R/F1 per label) between the project's annotators")
+    pull_options(p)
+    p.add_argument("--json", help="also write the full results as JSON here")
+    p.set_defaults(func=cmd_agreement)
+
+    p = ls_sub.add_parser("backend", help="serve a trained model as a Label Studio ML backend on 127.0.0.1 (foreground)")
+    _connection_args(p)
+    p.add_argument("--model", required=True, help="trained model folder")
+    p.add_argument("--port", type=int, default=9090, help="port on 127.0.0.1 (default 9090; 0 picks a free one)")
+    p.add_argument("--project", help="also connect the backend to this project")
+    p.add_argument("--retrieve", action="store_true", help="with --project: ask Label Studio to fetch predictions for every task")
+    p.set_defaults(func=cmd_backend)
+

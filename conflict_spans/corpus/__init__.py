@@ -1,0 +1,1 @@
+"""Corpus stage: reading and writing documents, validation, splits, build, statistics, formats, agreement and audit."""

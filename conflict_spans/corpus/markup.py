@@ -1,0 +1,154 @@
+"""The hand-authoring format: a small header and inline ``[text]{CODE}`` spans.
+
+``markup_to_document`` and ``document_to_markup`` round-trip exactly (see
+annotation/AUTHORING.md for the format a writer sees).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conflict_spans.corpus.provenance import PROVENANCE_KEY
+from conflict_spans.document import Document, Span
+from conflict_spans.problems import CorpusError, Problem
+from conflict_spans.schema import CODE_TO_LABEL, LABEL_NAMES, LABEL_TO_CODE
+
+SPECIAL = "[]{}\\"
+HEADER_ORDER = ("id", "conflict", "country", "region", "genre", "date", "group")
+
+
+def _escape(text: str) -> str:
+    return "".join("\\" + ch if ch in SPECIAL else ch for ch in text)
+
+
+def parse_code(code: str) -> tuple[str, str | None]:
+    """``CAS:killed`` -> (``CASUALTY``, ``killed``); full label names are accepted too."""
+    name, _, status = code.partition(":")
+    name = CODE_TO_LABEL.get(name, name)
+    return name, (status or None)
+
+
+def format_code(span: Span) -> str:
+    code = LABEL_TO_CODE.get(span.label, span.label)
+    return f"{code}:{span.status}" if span.status else code
+
+
+def parse_body(body: str, *, path: str | None = None, first_line: int = 1, record: str | None = None) -> tuple[str, list[Span]]:
+    """Strip the markup from ``body``; return the plain text and its spans."""
+    out: list[str] = []
+    spans: list[Span] = []
+    line = first_line
+    i = 0
+    n = len(body)
+    span_start: int | None = None
+    span_line = line
+
+    def fail(message: str, fix: str, value: str | None = None) -> CorpusError:
+        return CorpusError(Problem("markup", message, fix, path=path, line=line, record=record, value=value))
+
+    pos = 0  # length of the plain text so far
+    while i < n:
+        ch = body[i]
+        if ch == "\\":
+            if i + 1 >= n or body[i + 1] not in SPECIAL:
+                raise fail("a backslash must escape one of [ ] { } \\", "write \\\\ for a literal backslash", body[i:i + 2])
+            out.append(body[i + 1])
+            pos += 1
+            i += 2
+            continue
+        if ch == "[":
+            if span_start is not None:
+                raise fail("spans cannot nest: '[' inside an open span", "close the first span with ]{CODE} before opening another, or escape the bracket as \\[", body[i:i + 30])
+            span_start, span_line = pos, line
+            i += 1
+            continue
+        if ch == "]":
+            if span_start is None:
+                raise fail("']' without an open span", "escape a literal bracket as \\]", body[max(0, i - 30):i + 1])
+            close = body.find("}", i)
+            if i + 1 >= n or body[i + 1] != "{" or close == -1:
+                raise fail("a span must be followed directly by {CODE}", "write [text]{ACT}, {LOC}, {ATT}, {CAS:killed} or {CAS:injured}", body[max(0, i - 30):i + 12])
+            code = body[i + 2:close]
+            label, status = parse_code(code)
+            if label not in LABEL_NAMES:
+                raise fail(f"unknown label code {code!r}", "use ACT, LOC, ATT, CAS:killed or CAS:injured", code)
+            if span_start == pos:
+                raise fail("empty span []", "put the span's text inside the brackets", body[max(0, i - 10):close + 1])
+            spans.append(Span(span_start, pos, label, status))
+            span_start = None
+            i = close + 1
+            continue
+        if ch in "{}":
+            raise fail(f"unexpected {ch!r} outside a span code", f"escape a literal brace as \\{ch}", body[max(0, i - 30):i + 1])
+        if ch == "\n":
+            line += 1
+        out.append(ch)
+        pos += 1
+        i += 1
+    if span_start is not None:
+        line = span_line
+        raise fail("span opened with '[' is never closed", "close it with ]{CODE}", None)
+    return "".join(out), spans
+
+
+def markup_to_document(source: str, *, path: str | None = None) -> Document:
+    """Parse a whole authoring file (header + body)."""
+    if source.startswith("\ufeff"):
+        raise CorpusError(Problem("bom", "file starts with a byte-order mark", "save the file as UTF-8 without BOM", path=path, line=1))
+    lines = source.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise CorpusError(Problem("header", "file must start with a '---' header line", "start the file with the header of annotation/AUTHORING.md", path=path, line=1))
+    try:
+        end = next(k for k in range(1, len(lines)) if lines[k].strip() == "---")
+    except StopIteration:
+        raise CorpusError(Problem("header", "header is never closed with '---'", "add a '---' line after the header", path=path, line=1)) from None
+    meta: dict[str, str] = {}
+    for k in range(1, end):
+        raw = lines[k].rstrip("\r")
+        if not raw.strip():
+            continue
+        key, sep, value = raw.partition(":")
+        if not sep:
+            raise CorpusError(Problem("header", "header lines are 'key: value'", "fix the header line", path=path, line=k + 1, value=raw))
+        meta[key.strip()] = value.strip()
+    doc_id = meta.pop("id", None)
+    if not doc_id:
+        raise CorpusError(Problem("header", "header has no id", "add 'id: <conflict>-<NNN>' to the header", path=path, line=1))
+    body = "\n".join(lines[end + 1:])
+    # The file's trailing line breaks (LF or CRLF) are not part of the text.
+    body = body.rstrip("\r\n")
+    text, spans = parse_body(body, path=path, first_line=end + 2, record=doc_id)
+    return Document(doc_id, text, spans, meta)
+
+
+def document_to_markup(doc: Document) -> str:
+    """Write a document in the authoring format; raises on overlapping spans."""
+    if doc.text != doc.text.rstrip("\r\n") or doc.text.startswith("\n"):
+        raise CorpusError(Problem("markup", "text starting or ending with a newline cannot be stored in the authoring format", "strip the text's leading/trailing newlines (and shift the offsets) or keep this record in JSONL", record=doc.id))
+    header = ["---", f"id: {doc.id}"]
+    # the provenance statement is added to every record by build, not written by hand
+    keys = [k for k in HEADER_ORDER if k in doc.meta and k != "id"] + sorted(k for k in doc.meta if k not in HEADER_ORDER and k != PROVENANCE_KEY)
+    for key in keys:
+        value = str(doc.meta[key])
+        if "\n" in value:
+            raise CorpusError(Problem("markup", f"meta value for {key!r} spans several lines", "keep header values on one line", record=doc.id, value=value))
+        header.append(f"{key}: {value}")
+    header.append("---")
+    parts: list[str] = []
+    cursor = 0
+    for span in sorted(doc.spans):
+        if span.start < cursor:
+            raise CorpusError(Problem("overlap", "overlapping spans cannot be written as markup", "resolve the overlap first (conflict-spans validate lists it)", record=doc.id, value=doc.text[span.start:span.end]))
+        parts.append(_escape(doc.text[cursor:span.start]))
+        parts.append("[" + _escape(doc.text[span.start:span.end]) + "]{" + format_code(span) + "}")
+        cursor = span.end
+    parts.append(_escape(doc.text[cursor:]))
+    return "\n".join(header) + "\n" + "".join(parts) + "\n"
+
+
+def read_markup_file(path: Path) -> Document:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(Problem("encoding", f"file is not valid UTF-8 ({exc.reason} at byte {exc.start})", "save the file as UTF-8", path=str(path))) from None
+    return markup_to_document(source, path=str(path))

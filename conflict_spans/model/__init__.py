@@ -1,0 +1,1 @@
+"""Model stage: windows over long documents, casing features, the token classifier, training, decoding and prediction."""

@@ -1,0 +1,265 @@
+"""Every user-facing problem, in one place: the catalogue.
+
+A problem names where it is (file, line, record id), the offending value, and
+what to do. ``Problem`` is data (validators collect many); ``CorpusError`` is
+raised when one problem must stop the program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+    fix: str
+    path: str | None = None
+    line: int | None = None
+    record: str | None = None
+    value: str | None = None
+    severity: str = "error"  # "error" | "warning"
+
+    def format(self) -> str:
+        where = ":".join(str(p) for p in (self.path, self.line) if p is not None)
+        parts = [f"{self.severity.upper()} [{self.code}]"]
+        if where:
+            parts.append(where)
+        if self.record is not None:
+            parts.append(f"record {self.record!r}")
+        head = " ".join(parts)
+        value = f" value: {self.value!r}." if self.value is not None else ""
+        return f"{head}: {self.message}.{value} Fix: {self.fix}"
+
+
+class CorpusError(ValueError):
+    """An input error a user can act on; carries one or more problems."""
+
+    def __init__(self, problems: Problem | list[Problem]):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+# ---- message catalogue -------------------------------------------------------
+# Each function builds one kind of problem so that wording lives here only.
+
+def unknown_label(label: str, known: tuple[str, ...], desc: str = "", **where) -> Problem:
+    message = f"unknown label on span {desc}" if desc else "unknown label"
+    return Problem("unknown-label", message, f"use one of {', '.join(known)} (the schema in conflict_spans/schema.py); unknown labels are never dropped", value=label, **where)
+
+
+def bad_status(label: str, status, allowed: tuple[str, ...], desc: str = "", **where) -> Problem:
+    desc = desc or label
+    shown = None if status is None else str(status)
+    if label == "CASUALTY":
+        message = f"span {desc} needs a status" if status is None else f"span {desc} has an unknown status"
+        return Problem("status", message, f"set status to one of {', '.join(allowed)} (spec C5)", value=shown, **where)
+    return Problem("status", f"status is only allowed on CASUALTY, found on {desc}", "remove the status", value=shown, **where)
+
+
+def offsets_out_of_range(start, end, length: int, desc: str = "", **where) -> Problem:
+    what = f"{desc} offsets" if desc else "span offsets"
+    return Problem("offsets", f"{what} [{start}, {end}) fall outside the text (length {length})", "offsets are half-open Python str indices with 0 <= start < end <= len(text)", value=f"{start}:{end}", **where)
+
+
+def text_mismatch(expected: str, found: str, desc: str = "", **where) -> Problem:
+    what = f"{desc} text" if desc else "span text"
+    return Problem("span-text", f"{what} {found!r} disagrees with text[start:end] {expected!r}", "fix the offsets or the span's text field so that text[start:end] == span text", value=found, **where)
+
+
+def overlap(a: str, b: str, **where) -> Problem:
+    return Problem("overlap", f"spans overlap: {a} and {b}", "spans are flat (spec G2): keep one of them or make them adjacent", **where)
+
+
+# ---- the Label Studio loop ----------------------------------------------------
+# Problems found in a task carry ``path="task <id>"`` so that the formatted message starts with it.
+
+
+def error(problem: Problem) -> CorpusError:
+    return CorpusError(problem)
+
+
+def where(task_id, record: str | None = None) -> dict:
+    return {"path": f"task {task_id}", "record": record}
+
+
+# ---- server -----------------------------------------------------------------
+
+def server_venv_missing(venv: Path) -> Problem:
+    return Problem("ls-venv", f"Label Studio is not installed in {venv}", "run scripts/labelstudio-venv.sh (creates .venv-ls with label-studio 1.23.2)", value=str(venv))
+
+
+def credentials_missing(data_dir: Path) -> Problem:
+    return Problem("ls-credentials", f"data dir {data_dir} has a database but no credentials.json", "use a new --data-dir, or write credentials.json with the username, password and token the database was created with", value=str(data_dir))
+
+
+def credentials_changed(env: str, data_dir: Path) -> Problem:
+    return Problem("ls-credentials", f"${env} differs from the value {data_dir} was created with (users and tokens are only created on a data dir's first start)", f"unset {env} to use the stored credentials, or start with a new --data-dir", value=env)
+
+
+def template_missing(template_dir: Path) -> Problem:
+    return Problem("ls-template", f"template data dir {template_dir} is missing or incomplete", "create it with `conflict-spans ls server template` (or scripts/labelstudio-template.sh)", value=str(template_dir))
+
+
+def data_dir_not_empty(data_dir: Path) -> Problem:
+    return Problem("ls-template", f"data dir {data_dir} already has a database; a template is only copied into a new data dir", "drop --template, or choose an empty --data-dir", value=str(data_dir))
+
+
+def port_taken(port: int) -> Problem:
+    return Problem("ls-port", f"another Label Studio already answers on 127.0.0.1:{port}", "stop it (`conflict-spans ls server stop --data-dir ...`) or pass another --port (0 picks a free one)", value=str(port))
+
+
+def server_exited(code: int, log: Path, tail: str) -> Problem:
+    return Problem("ls-start", f"Label Studio exited with code {code} before answering /health; last lines of {log}:\n{tail}", f"read {log}; a port in use or a broken .venv-ls are the usual causes", value=str(code))
+
+
+def server_timeout(timeout: float, log: Path, tail: str) -> Problem:
+    return Problem("ls-start", f"Label Studio did not answer /health within {timeout:.0f} s (stopped it); last lines of {log}:\n{tail}", f"read {log}; pass a longer --timeout on a slow machine", value=f"{timeout:.0f}s")
+
+
+def pid_not_label_studio(pid: int, pid_file: Path) -> Problem:
+    return Problem("ls-stop", f"process {pid} from {pid_file} is not Label Studio (the pid was reused)", f"the server is already gone: delete {pid_file}", value=str(pid))
+
+
+def server_would_not_stop(pid: int) -> Problem:
+    return Problem("ls-stop", f"Label Studio process {pid} is still alive after SIGTERM and SIGKILL", f"inspect it with `ps -o pid,stat,cmd -p {pid}`", value=str(pid))
+
+
+# ---- connection -------------------------------------------------------------
+
+def no_server_url() -> Problem:
+    return Problem("ls-connect", "no Label Studio URL: no --url, no $LABEL_STUDIO_URL and no running server in the default data dir", "start one with `conflict-spans ls server start`, or pass --url", value=None)
+
+
+def no_token(url: str) -> Problem:
+    return Problem("ls-connect", f"no API token for {url}", "pass --token, set $LABEL_STUDIO_API_KEY, or start the server with `conflict-spans ls server start` (it stores the token in the data dir)", value=url)
+
+
+def unreachable(url: str, reason: str) -> Problem:
+    return Problem("ls-connect", f"cannot reach Label Studio at {url} ({reason})", "start it with `conflict-spans ls server start` or check --url", value=url)
+
+
+def unauthorized(url: str, status: int) -> Problem:
+    return Problem("ls-connect", f"Label Studio at {url} refused the API token (HTTP {status})", "use the token of this server (its data dir's credentials.json, or Account & Settings in the web UI); legacy tokens must be enabled (the server command does this)", value=str(status))
+
+
+def api_failed(action: str, status, body: str) -> Problem:
+    return Problem("ls-api", f"Label Studio refused to {action} (HTTP {status}): {body[:500]}", "read the server's answer above; `conflict-spans ls server start` logs to <data dir>/server.log", value=str(status))
+
+
+def project_not_found(title: str) -> Problem:
+    return Problem("ls-project", f"no project titled {title!r}", "push documents first (`conflict-spans ls push --project TITLE ...`) or check the title", value=title)
+
+
+def project_ambiguous(title: str, ids: list[int]) -> Problem:
+    return Problem("ls-project", f"{len(ids)} projects are titled {title!r} (ids {', '.join(map(str, ids))})", "rename all but one in the web UI, or pass --project-id", value=title)
+
+
+def config_mismatch(title: str, detail: str) -> Problem:
+    return Problem("ls-config", f"project {title!r} uses a labeling config that is not the schema's ({detail})", "pass --update-config to replace it with the schema's config (conflict-spans ls config shows it)", value=title)
+
+
+def foreign_ml_backend(project_id: int, title: str, url: str) -> Problem:
+    return Problem("ls-backend", f"project {project_id} has another ML backend first ({title!r} at {url}); Label Studio asks only the first one for predictions", "remove it in the project's Settings > Model, then connect again", value=url)
+
+
+# ---- labeling config ---------------------------------------------------------
+
+def config_invalid(reason: str) -> Problem:
+    return Problem("ls-config", f"labeling config cannot be read: {reason}", "generate it with `conflict-spans ls config`", value=reason)
+
+
+def config_tag_missing(what: str) -> Problem:
+    return Problem("ls-config", f"labeling config has no {what}", "generate it with `conflict-spans ls config` (it has <Text>, <Labels> and a per-region <Choices> for status)", value=what)
+
+
+# ---- command line -------------------------------------------------------------
+
+def push_needs_input() -> Problem:
+    return Problem("ls-push", "nothing to push: give corpus files/folders or --texts FILE (one of the two)", "see `conflict-spans ls push --help`")
+
+
+def annotator_with_policy_all() -> Problem:
+    return Problem("ls-pull", "--annotator picks one person's annotations, --policy all takes everyone's", "use one of the two")
+
+
+def agreement_needs_two(title: str, found: list[str]) -> Problem:
+    return Problem("ls-agreement", f"project {title!r}: agreement needs annotations of the same tasks by two people, found {len(found)} ({', '.join(found) or 'nobody'})", "have a second annotator label the same tasks", value=title)
+
+
+def config_drift(path: Path) -> Problem:
+    return Problem("ls-config", "differs from the config generated from conflict_spans/schema.py", f"run `conflict-spans ls config --output {path}`", path=str(path))
+
+
+# ---- push -------------------------------------------------------------------
+
+def text_changed(task_id, record: str, n_annotations: int) -> Problem:
+    return Problem("ls-push", f"the text of document {record!r} changed, but its task has {n_annotations} annotation(s) whose offsets refer to the old text", "pull the annotations first, or push the new text under a new id (or into a new project)", value=record, **where(task_id))
+
+
+def duplicate_document(record: str, task_ids: list[int]) -> Problem:
+    return Problem("ls-push", f"document id {record!r} occurs in tasks {', '.join(map(str, task_ids))} of the project", "delete the extra tasks in the web UI; ids key the tasks", value=record)
+
+
+def duplicate_input(record: str) -> Problem:
+    return Problem("ls-push", f"document id {record!r} occurs twice in the input", "give every document a unique id", value=record)
+
+
+# ---- pull: tasks and results ----------------------------------------------------
+
+def task_without_text(task_id, key: str) -> Problem:
+    return Problem("ls-task", f"task has no string data.{key}", f"import tasks with a {key!r} field (conflict-spans ls push does this)", value=key, **where(task_id))
+
+
+def task_without_doc_id(task_id, key: str) -> Problem:
+    return Problem("ls-task", f"task has no data.{key}; the pulled document would have no id", f"import tasks with conflict-spans ls push (it sets data.{key}), or pass --id-prefix to name such documents '<prefix><task id>'", value=key, **where(task_id))
+
+
+def duplicate_doc_in_export(record: str, task_ids: list) -> Problem:
+    return Problem("ls-task", f"document id {record!r} occurs in tasks {', '.join(map(str, task_ids))}", "delete or rename the duplicate tasks; one document per id", value=record)
+
+
+def result_unknown_kind(task_id, record: str, annotation: str, result: dict) -> Problem:
+    return Problem("ls-result", f"{annotation}: result of type {result.get('type')!r} from {result.get('from_name')!r} is not part of the schema's config", "remove that region, or use the schema's labeling config (conflict-spans ls config)", value=repr(result)[:200], **where(task_id, record))
+
+
+def result_malformed(task_id, record: str, annotation: str, detail: str, result: dict) -> Problem:
+    return Problem("ls-result", f"{annotation}: malformed result ({detail})", "fix or delete that region in the web UI", value=repr(result)[:200], **where(task_id, record))
+
+
+def result_label_count(task_id, record: str, annotation: str, labels) -> Problem:
+    return Problem("ls-result", f"{annotation}: a region needs exactly one label, found {len(labels)}", "give the region one label in the web UI", value=repr(labels), **where(task_id, record))
+
+
+def result_unknown_label(task_id, record: str, annotation: str, label: str, known) -> Problem:
+    return Problem("unknown-label", f"{annotation}: unknown label", f"use one of {', '.join(known)} (the schema in conflict_spans/schema.py); unknown labels are never dropped", value=label, **where(task_id, record))
+
+
+def result_offsets(task_id, record: str, annotation: str, start, end, length: int) -> Problem:
+    return Problem("offsets", f"{annotation}: region offsets [{start}, {end}) fall outside the text (length {length})", "redraw the region in the web UI", value=f"{start}:{end}", **where(task_id, record))
+
+
+def result_text_mismatch(task_id, record: str, annotation: str, start: int, end: int, stored: str, actual: str) -> Problem:
+    return Problem("span-text", f"{annotation}: region [{start}, {end}) says {stored!r} but the task text there is {actual!r}", "redraw the region in the web UI; offsets are Python str indices (code points) into data.text", value=stored, **where(task_id, record))
+
+
+def result_status_missing(task_id, record: str, annotation: str, desc: str, allowed) -> Problem:
+    return Problem("status", f"{annotation}: region {desc} has no status", f"select the region in the web UI and choose {' or '.join(allowed)}", value=desc, **where(task_id, record))
+
+
+def result_status_bad(task_id, record: str, annotation: str, desc: str, status, allowed) -> Problem:
+    return Problem("status", f"{annotation}: region {desc} has status {status!r}", f"status is one of {', '.join(allowed)} and only on CASUALTY: fix the region's choice in the web UI", value=repr(status), **where(task_id, record))
+
+
+def result_status_orphan(task_id, record: str, annotation: str, region_id: str) -> Problem:
+    return Problem("status", f"{annotation}: a status choice points to region id {region_id!r}, which has no label", "delete the choice or the region in the web UI", value=region_id, **where(task_id, record))
+
+
+def result_overlap(task_id, record: str, annotation: str, a: str, b: str) -> Problem:
+    return Problem("overlap", f"{annotation}: regions overlap: {a} and {b}", "spans are flat (spec G2): keep one of them or make them adjacent in the web UI", value=f"{a} / {b}", **where(task_id, record))
+
+
+def annotator_unknown(email: str, known: list[str]) -> Problem:
+    return Problem("ls-annotator", f"no annotations by {email!r} in this project", f"use one of: {', '.join(known) or '(nobody has annotated yet)'}", value=email)
