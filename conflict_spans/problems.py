@@ -263,3 +263,19 @@ def result_overlap(task_id, record: str, annotation: str, a: str, b: str) -> Pro
 
 def annotator_unknown(email: str, known: list[str]) -> Problem:
     return Problem("ls-annotator", f"no annotations by {email!r} in this project", f"use one of: {', '.join(known) or '(nobody has annotated yet)'}", value=email)
+
+
+# ---- outputs ---------------------------------------------------------------------
+# Checked before any work is done, so that a bad output path never costs a model run.
+
+def output_is_folder(path: Path, option: str) -> Problem:
+    return Problem("output-path", f"{option} names a folder, not a file", f"give {option} a file name, e.g. {path / 'out.jsonl'}", path=str(path), value=str(path))
+
+
+def output_parent_not_folder(path: Path, parent: Path, option: str) -> Problem:
+    return Problem("output-path", f"{option} cannot be written: {parent} is a file, not a folder", "choose an output path whose parent is a folder", path=str(path), value=str(parent))
+
+
+def output_is_input(path: Path, option: str) -> Problem:
+    return Problem("output-path", f"{option} is also an input: writing it would replace the input", f"write to another file, e.g. {path.with_name(path.stem + '.predicted' + path.suffix)}", path=str(path), value=str(path))
+

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from conflict_spans.corpus.markup import read_markup_file
 from conflict_spans.document import Document, document_from_dict
+from conflict_spans import problems as catalogue
 from conflict_spans.problems import CorpusError, Problem
 
 SOURCE_SUFFIX = ".txt"
@@ -84,6 +85,25 @@ def collect(path: Path) -> tuple[list[tuple[str, int | None, Document]], list[Pr
             problems += file_problems
             out += [(str(file), line, doc) for line, doc in docs]
     return out, problems
+
+
+def check_output_file(path: Path, *, inputs: Iterable[Path] = (), option: str = "-o/--output") -> None:
+    """Raise before any work when ``path`` cannot take an output file.
+
+    It must not be a folder, its nearest existing ancestor must be a folder, and
+    it must not be one of ``inputs`` (compared after resolving symlinks and ``..``).
+    """
+    if path.is_dir():
+        raise CorpusError(catalogue.output_is_folder(path, option))
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        raise CorpusError(catalogue.output_parent_not_folder(path, ancestor, option))
+    target = path.resolve()
+    for source in inputs:
+        if str(source) not in ("-", "/dev/stdin") and Path(source).resolve() == target:
+            raise CorpusError(catalogue.output_is_input(path, option))
 
 
 def atomic_write_text(path: Path, content: str) -> None:
