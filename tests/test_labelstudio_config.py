@@ -6,15 +6,18 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conflict_spans.annotation.labelstudio.config import COMMITTED_CONFIG, config_names, labeling_config_xml
+from conflict_spans.annotation.labelstudio.config import config_names, labeling_config_xml
 from conflict_spans.cli import main
 from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABELS, STATUS_ATTRIBUTE, STATUS_VALUES
+from conftest import REPO_ROOT
+
+COMMITTED_CONFIG = REPO_ROOT / "annotation" / "labeling_config.xml"
 
 
 def test_committed_config_matches_the_schema():
     assert COMMITTED_CONFIG.read_text(encoding="utf-8") == labeling_config_xml(), \
-        "annotation/labeling_config.xml drifted from conflict_spans/schema.py: run `conflict-spans ls config`"
+        "annotation/labeling_config.xml drifted from conflict_spans/schema.py: run `conflict-spans ls config --output annotation/labeling_config.xml`"
 
 
 def test_config_has_the_schema_labels_colors_and_word_granularity():

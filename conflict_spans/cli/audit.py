@@ -19,9 +19,10 @@ def _read(path: Path) -> list[Document]:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from conflict_spans.corpus.io import atomic_write_text
-    from conflict_spans.paths import SOURCE_DIR
+    from conflict_spans.paths import DATA_DIR, SOURCE_DIR
 
-    path = args.path or str(SOURCE_DIR.relative_to(Path.cwd()) if SOURCE_DIR.is_relative_to(Path.cwd()) else SOURCE_DIR)
+    default = SOURCE_DIR if SOURCE_DIR.is_dir() else DATA_DIR  # a wheel ships the built corpus, not its sources
+    path = args.path or str(default.relative_to(Path.cwd()) if default.is_relative_to(Path.cwd()) else default)
     docs = _read(Path(path))
     if args.agreement:
         second = _read(Path(args.agreement))
@@ -35,10 +36,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         summary = format_agreement(result) + "disagreements: " + ", ".join(f"{k} {n}" for k, n in result["disagreements"]["counts"].items()) + "\n"
     else:
         from conflict_spans.corpus.provenance import read_review
-        from conflict_spans.paths import CORPUS_DIR
+        from conflict_spans.paths import PROVENANCE_REVIEW
 
         predictions = _read(Path(args.predictions)) if args.predictions else None
-        review_path = Path(args.provenance_review) if args.provenance_review else CORPUS_DIR / "provenance_review.tsv"
+        review_path = Path(args.provenance_review) if args.provenance_review else PROVENANCE_REVIEW
         result = audit(docs, predictions, read_review(review_path))
         report = to_json(result) if args.format == "json" else to_markdown(result)
         summary = format_counts(result)

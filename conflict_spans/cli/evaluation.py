@@ -31,13 +31,13 @@ def baseline_names(value: str) -> tuple[str, ...]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, help="a train.py output folder (our model); MODEL_CARD.md is written into it. Leave out to score baselines only.")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"report folder (default {DEFAULT_OUT.relative_to(DEFAULT_OUT.parents[1])})")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report folder (default: eval/results in a checkout, ./eval-results elsewhere)")
     p.add_argument("--baselines", type=baseline_names, default=tuple(BASELINES),
                    help=f"comma-separated baselines to run beside the model: {', '.join(BASELINES)} (default: all), or 'none'")
     p.add_argument("--data", type=Path, default=DATA_DIR, help="folder with train/validation/test.jsonl (default corpus/data)")
     p.add_argument("--split", choices=SPLITS, default="test", help="split to score (default test)")
-    p.add_argument("--re3d", type=Path, default=RE3D_DIR if RE3D_DIR.is_dir() else None,
-                   help=f"re3d folder for the out-of-domain check (default {RE3D_DIR} when it exists)")
+    p.add_argument("--re3d", type=Path, default=RE3D_DIR if RE3D_DIR and RE3D_DIR.is_dir() else None,
+                   help=f"re3d folder for the out-of-domain check (default {RE3D_DIR or 'none'} when it exists)")
     p.add_argument("--no-re3d", action="store_true", help="skip the re3d evaluation")
     p.add_argument("--cache-dir", type=Path, default=default_cache_dir(),
                    help="where the fine-tuned spaCy baseline is cached, keyed by data and config hashes (default $CONFLICT_SPANS_CACHE or ~/.cache/conflict-spans)")

@@ -246,7 +246,6 @@ def cmd_backend(args: argparse.Namespace) -> int:
 # ---- registration ---------------------------------------------------------------------------
 
 def register(sub) -> None:
-    from conflict_spans.annotation.labelstudio.config import COMMITTED_CONFIG
     from conflict_spans.annotation.labelstudio.server import DEFAULT_PORT, DEFAULT_TEMPLATE_DIR, DEFAULT_VENV
 
     ls = sub.add_parser("ls", help="Label Studio: server, labeling config, push, pull, agreement, ML backend")
@@ -271,7 +270,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_server_template)
 
     p = ls_sub.add_parser("config", help="write the labeling config generated from conflict_spans/schema.py")
-    p.add_argument("--output", default=str(COMMITTED_CONFIG), help="file to write, or - for stdout (default annotation/labeling_config.xml)")
+    p.add_argument("--output", default="-", help="file to write, or - for stdout (default; the checkout keeps its copy in annotation/labeling_config.xml)")
     p.add_argument("--check", action="store_true", help="only check that --output matches the schema (exit 1 if not)")
     p.set_defaults(func=cmd_config)
 

@@ -1,4 +1,4 @@
-"""The conflicts of the bundled corpus: data in corpus/conflicts.json, not code.
+"""The conflicts of the bundled corpus: data in corpus/conflicts.json (shipped in the wheel), not code.
 
 A user's own files may carry any conflict code; ``validate`` warns about an
 unknown one there, and holds the bundled corpus to this list strictly.
@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from conflict_spans.paths import CORPUS_DIR
-
-CONFLICTS_FILE = CORPUS_DIR / "conflicts.json"
+from conflict_spans.paths import CONFLICTS_FILE, CORPUS_DIR
 
 
 @dataclass(frozen=True)

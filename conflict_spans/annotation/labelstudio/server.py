@@ -27,14 +27,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from conflict_spans import problems as catalogue
-from conflict_spans.paths import REPO_ROOT
+from conflict_spans.paths import WORK_DIR
 
 LS_VERSION = "1.23.2"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
-DEFAULT_VENV = REPO_ROOT / ".venv-ls"
-DEFAULT_DATA_DIR = REPO_ROOT / ".ls-data" / "server"
-DEFAULT_TEMPLATE_DIR = REPO_ROOT / ".ls-data" / "template"
+DEFAULT_VENV = Path(os.environ.get("LABEL_STUDIO_VENV", WORK_DIR / ".venv-ls"))
+DEFAULT_DATA_DIR = WORK_DIR / ".ls-data" / "server"
+DEFAULT_TEMPLATE_DIR = WORK_DIR / ".ls-data" / "template"
 PID_FILE = "server.pid"
 LOG_FILE = "server.log"
 CREDENTIALS_FILE = "credentials.json"
