@@ -103,14 +103,27 @@ def ends_with_abbreviation(span_text: str) -> bool:
     return bool(last) and last.group(1) in ABBREVIATIONS
 
 
-def document_from_dict(raw: Any, *, path: str | None = None, line: int | None = None) -> tuple[Document | None, list[Problem]]:
-    """Parse one JSONL record. Returns the document (or None) and every problem found."""
+def document_from_dict(raw: Any, *, path: str | None = None, line: int | None = None,
+                       prediction_input: bool = False) -> tuple[Document | None, list[Problem]]:
+    """Parse one JSONL record. Returns the document (or None) and every problem found.
+
+    A ``prediction_input`` record (what ``predict`` reads) needs only ``id`` and
+    ``text``; its spans, when present, are checked all the same, and its text is
+    taken as it is (offsets index it, BOM or not).
+    """
     where = {"path": path, "line": line}
     if not isinstance(raw, dict):
         return None, [Problem("record", "record is not a JSON object", 'write one object {"id", "text", "spans", "meta"} per line', value=type(raw).__name__, **where)]
     rid = raw.get("id")
     where["record"] = None if rid is None else str(rid)
     problems: list[Problem] = []
+    if prediction_input:
+        problems += [catalogue.input_needs(key, **where) for key in ("id", "text") if key not in raw or (key == "text" and not isinstance(raw[key], str))]
+        if problems:
+            return None, problems
+        raw = {"spans": [], **raw, "meta": {} if raw.get("meta") is None else raw["meta"]}
+        if isinstance(rid, int) and not isinstance(rid, bool):
+            rid = str(rid)  # a number is a fine id for text to predict on
     for key in ("id", "text", "spans"):
         if key not in raw:
             problems.append(Problem("missing-key", f"record has no {key!r} key", f"add {key!r} (records need id, text, spans; meta is optional)", **where))
@@ -121,11 +134,11 @@ def document_from_dict(raw: Any, *, path: str | None = None, line: int | None = 
     text = raw["text"]
     if not isinstance(text, str):
         return None, problems + [Problem("text", "text must be a string", "store the document text as a JSON string", value=type(text).__name__, **where)]
-    if text.startswith("\ufeff"):
+    if text.startswith("\ufeff") and not prediction_input:
         problems.append(Problem("bom", "text starts with a byte-order mark (U+FEFF)", "remove the BOM from the text and shift the offsets by one", **where))
     meta = raw.get("meta", {})
     if not isinstance(meta, dict):
-        problems.append(Problem("meta", "meta must be an object", "store metadata as a JSON object", value=type(meta).__name__, **where))
+        problems.append(catalogue.meta_not_object(meta, **where))
         meta = {}
     if not isinstance(raw["spans"], list):
         return None, problems + [Problem("spans", "spans must be a list", "store spans as a JSON list of objects", value=type(raw["spans"]).__name__, **where)]
@@ -164,22 +177,58 @@ def span_from_dict(rs: Any, text: str, *, index: int, **where) -> tuple[Span | N
     return Span(start, end, label, status, score), []
 
 
+def _describe(span: Span, text: str) -> str:
+    return f"{span.label} {text[span.start:span.end]!r} [{span.start}, {span.end})"
+
+
+def _schema_problems(span: Span, desc: str, *, require_status: bool, **where) -> list[Problem]:
+    if span.label not in LABEL_NAMES:
+        return [catalogue.unknown_label(span.label, LABEL_NAMES, desc=desc, **where)]
+    if span.label in LABELS_WITH_STATUS:
+        if span.status not in STATUS_VALUES and (require_status or span.status is not None):
+            return [catalogue.bad_status(span.label, span.status, STATUS_VALUES, desc=desc, **where)]
+    elif span.status is not None:
+        return [catalogue.bad_status(span.label, span.status, STATUS_VALUES, desc=desc, **where)]
+    return []
+
+
+def check_schema(doc: Document, *, path: str | None = None, line: int | None = None) -> list[Problem]:
+    """Labels and statuses the schema does not know: what every reader refuses.
+
+    A CASUALTY span without a status is left to ``validate`` (spec C5); an
+    unknown status, or a status on another label, is refused here.
+    """
+    where = {"path": path, "line": line, "record": doc.id}
+    return [p for span in sorted(doc.spans) for p in _schema_problems(span, _describe(span, doc.text), require_status=False, **where)]
+
+
+# Line breaks as str.splitlines() knows them, less the old file/group/record separators.
+LINE_BREAKS = frozenset("\n\r\v\f\x85\u2028\u2029")
+
+
+def has_line_break(text: str) -> bool:
+    return any(ch in LINE_BREAKS for ch in text)
+
+
+def check_line_breaks(doc: Document, *, path: str | None = None, line: int | None = None) -> list[Problem]:
+    """Spec G10: a span never contains a line break."""
+    where = {"path": path, "line": line, "record": doc.id}
+    return [catalogue.line_break(_describe(span, doc.text), doc.text[span.start:span.end], **where)
+            for span in sorted(doc.spans) if has_line_break(doc.text[span.start:span.end])]
+
+
 def check_spans(doc: Document, *, path: str | None = None, line: int | None = None) -> list[Problem]:
-    """Every span rule that code can check (spec G1, G2, C5 and the schema)."""
+    """Every span rule that code can check (spec G1, G2, G10, C5 and the schema)."""
     where = {"path": path, "line": line, "record": doc.id}
     problems: list[Problem] = []
     text = doc.text
     for span in sorted(doc.spans):
         surface = text[span.start:span.end]
-        desc = f"{span.label} {surface!r} [{span.start}, {span.end})"
-        if span.label not in LABEL_NAMES:
-            problems.append(catalogue.unknown_label(span.label, LABEL_NAMES, desc=desc, **where))
+        desc = _describe(span, text)
+        schema = _schema_problems(span, desc, require_status=True, **where)
+        problems += schema
+        if any(p.code == "unknown-label" for p in schema):
             continue
-        if span.label in LABELS_WITH_STATUS:
-            if span.status not in STATUS_VALUES:
-                problems.append(catalogue.bad_status(span.label, span.status, STATUS_VALUES, desc=desc, **where))
-        elif span.status is not None:
-            problems.append(catalogue.bad_status(span.label, span.status, STATUS_VALUES, desc=desc, **where))
         first, last = surface[0], surface[-1]
         if first.isspace() or last.isspace():
             problems.append(Problem("edge-space", f"span {desc} has whitespace at its edge", "move start/end so the span carries no surrounding whitespace", value=surface, **where))
@@ -189,6 +238,8 @@ def check_spans(doc: Document, *, path: str | None = None, line: int | None = No
             problems.append(Problem("edge-punct", f"span {desc} ends with a period that is not an abbreviation's", "end the span before the period; if the last word is an abbreviation, add it to ABBREVIATIONS in conflict_spans/document.py (spec G1)", value=surface, **where))
         elif not is_word_char(last) and last != ".":
             problems.append(Problem("edge-punct", f"span {desc} ends with punctuation or a symbol", "end the span at its last letter or digit; only an abbreviation keeps its final period (spec G1)", value=surface, **where))
+        if has_line_break(surface.strip()):  # one at an edge is already an edge-space problem
+            problems.append(catalogue.line_break(desc, surface, **where))
         if span.start > 0 and is_word_char(text[span.start - 1]) and is_word_char(first):
             problems.append(Problem("word-boundary", f"span {desc} starts inside a word ({text[max(0, span.start - 10):span.end]!r})", "extend the span to the start of the word", value=surface, **where))
         if span.end < len(text) and is_word_char(text[span.end]) and (is_word_char(last) or unicodedata.category(text[span.end])[0] == "M"):

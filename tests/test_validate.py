@@ -107,7 +107,6 @@ BAD_INPUT = [
     ("unknown label", json.dumps(record(spans=[{"start": 11, "end": 16, "label": "CITY"}])) + "\n", "unknown label on span CITY 'Odesa'"),
     ("span text disagrees with the offsets", json.dumps(record(spans=[{"start": 11, "end": 16, "label": "LOCATION", "text": "Kyiv"}])) + "\n",
      "text 'Kyiv' disagrees with text[start:end] 'Odesa'"),
-    ("BOM at the start of the file", "\ufeff" + json.dumps(record()) + "\n", "file starts with a UTF-8 byte-order mark"),
     ("BOM at the start of the text", json.dumps(record(text="\ufeff" + TEXT, spans=[])) + "\n", "text starts with a byte-order mark"),
     ("empty file", "", "file is empty"),
     ("whitespace-only file", "\n  \n", "file is empty"),
@@ -132,6 +131,12 @@ def test_a_file_that_is_not_utf8_is_an_error(tmp_path, capsys):
     path.write_bytes(json.dumps(record(text="Caf\u00e9 bombed", spans=[]), ensure_ascii=False).encode("latin-1") + b"\n")
     code, _, err = validate(capsys, path)
     assert code == 1 and "not valid UTF-8" in err
+
+
+def test_a_bom_at_the_start_of_the_file_is_read_as_utf8_sig(tmp_path, capsys):
+    path = tmp_path / "bom.jsonl"
+    path.write_text("\ufeff" + json.dumps(record()) + "\n", encoding="utf-8")
+    assert validate(capsys, path) == (0, "1 documents checked: 0 errors, 0 warnings\n", "")
 
 
 def test_a_missing_path_is_an_error(tmp_path, capsys):

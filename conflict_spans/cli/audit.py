@@ -7,26 +7,33 @@ import json
 import sys
 from pathlib import Path
 
-from conflict_spans.corpus.audit import agreement_markdown, agreement_report, audit, format_counts, to_json, to_markdown
-from conflict_spans.document import Document
+from conflict_spans.corpus.audit import agreement_markdown, agreement_report, audit, format_counts, prediction_problems, to_json, to_markdown
+from conflict_spans.corpus.io import Located
+from conflict_spans.problems import CorpusError
 
 
-def _read(path: Path) -> list[Document]:
-    from conflict_spans.corpus.io import read_documents
+def _read(path: str) -> list[Located]:
+    """Every document with its file and line, through the checked loader (duplicate ids included)."""
+    from conflict_spans.corpus.io import load_documents
 
-    return read_documents(path)
+    return load_documents([Path(path)])
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from conflict_spans.corpus.io import atomic_write_text
-    from conflict_spans.paths import DATA_DIR, SOURCE_DIR
+    from conflict_spans.corpus.io import atomic_write_text, check_output_file
+    from conflict_spans.paths import DATA_DIR, PROVENANCE_REVIEW, SOURCE_DIR
 
     default = SOURCE_DIR if SOURCE_DIR.is_dir() else DATA_DIR  # a wheel ships the built corpus, not its sources
     path = args.path or str(default.relative_to(Path.cwd()) if default.is_relative_to(Path.cwd()) else default)
-    docs = _read(Path(path))
+    review_path = Path(args.provenance_review) if args.provenance_review else PROVENANCE_REVIEW
+    if args.output:
+        inputs = [Path(p) for p in (path, args.agreement, args.predictions) if p] + ([] if args.agreement else [review_path])
+        check_output_file(Path(args.output), inputs=inputs)
+    gold = _read(path)
+    docs = [d for _, _, d in gold]
     if args.agreement:
-        second = _read(Path(args.agreement))
-        result = agreement_report(docs, second)
+        second = _read(args.agreement)
+        result = agreement_report(docs, [d for _, _, d in second], first_source=path, second_source=args.agreement)
         if args.format == "json":
             report = json.dumps(result, ensure_ascii=False, indent=1) + "\n"
         else:
@@ -36,10 +43,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
         summary = format_agreement(result) + "disagreements: " + ", ".join(f"{k} {n}" for k, n in result["disagreements"]["counts"].items()) + "\n"
     else:
         from conflict_spans.corpus.provenance import read_review
-        from conflict_spans.paths import PROVENANCE_REVIEW
 
-        predictions = _read(Path(args.predictions)) if args.predictions else None
-        review_path = Path(args.provenance_review) if args.provenance_review else PROVENANCE_REVIEW
+        predictions = None
+        if args.predictions:
+            located = _read(args.predictions)
+            problems = prediction_problems(gold, located, gold_source=path, source=args.predictions)
+            if problems:
+                raise CorpusError(problems)
+            predictions = [d for _, _, d in located]
         result = audit(docs, predictions, read_review(review_path))
         report = to_json(result) if args.format == "json" else to_markdown(result)
         summary = format_counts(result)
@@ -56,7 +67,7 @@ def register(sub) -> None:
     p = sub.add_parser("audit", help="list likely annotation errors for review (inconsistent labels, spec rules, model disagreements), or inter-annotator agreement")
     p.add_argument("path", nargs="?", default=None, help="sources folder, .txt file or JSONL to audit (default: the bundled corpus/src)")
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--predictions", metavar="FILE.jsonl", help="model predictions for these documents (e.g. training/kfold.py output): list where they disagree with gold, most confident first")
+    mode.add_argument("--predictions", metavar="FILE.jsonl", help="model predictions for these documents, under the same ids and texts (e.g. training/kfold.py output): list where they disagree with gold, most confident first; a prediction for a document not in PATH, or an id used twice, is an error")
     mode.add_argument("--agreement", metavar="SECOND", help="a second annotation of (some of) these documents: report strict/overlap agreement per label and every disagreement instead")
     p.add_argument("--provenance-review", metavar="FILE.tsv", help="recorded verdicts for provenance cases (default corpus/provenance_review.tsv); cases without a verdict are listed")
     p.add_argument("--format", choices=("md", "json"), default="md", help="report format (default md)")

@@ -21,18 +21,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     from conflict_spans.corpus.build import load_splits
-    from conflict_spans.corpus.io import read_documents
+    from conflict_spans.corpus.io import is_stdin, read_documents
     from conflict_spans.corpus.stats import stats_table
     from conflict_spans.paths import CORPUS_DIR
 
     path = Path(args.path) if args.path else CORPUS_DIR
-    if path.is_dir() and (path / "data").is_dir():
+    if is_stdin(path):
+        by_split = {"stdin": read_documents(path)}
+    elif path.is_dir() and (path / "data").is_dir():
         by_split = load_splits(path / "data")
     elif path.is_dir() and all((path / f"{s}.jsonl").exists() for s in ("train", "validation", "test")):
         by_split = load_splits(path)
     else:
-        by_split = {"all": read_documents(path)}
-        by_split = {path.stem: by_split["all"]}
+        by_split = {path.stem: read_documents(path)}
     print(stats_table(by_split), end="")
     return 0
 
@@ -47,35 +48,34 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_markup(args: argparse.Namespace) -> int:
-    from conflict_spans.corpus.io import atomic_write_text, read_documents
-    from conflict_spans.corpus.markup import document_to_markup
+    from conflict_spans.corpus.io import atomic_write_many, check_output_folder, load_documents, markup_files
 
-    docs = read_documents(Path(args.input))
     out = Path(args.output_dir)
-    contents = {doc.id: document_to_markup(doc) for doc in docs}
-    for doc_id, text in contents.items():
-        folder = out / str(next(d for d in docs if d.id == doc_id).meta.get("conflict", "")) if args.by_conflict else out
-        atomic_write_text(folder / f"{doc_id}.txt", text)
-    print(f"wrote {len(contents)} files under {out}")
+    check_output_folder(out, option="OUTPUT_DIR")
+    files = markup_files(load_documents([Path(args.input)]), out, by_conflict=args.by_conflict)
+    atomic_write_many(files)
+    print(f"wrote {len(files)} files under {out}")
     return 0
 
 
 def cmd_conll(args: argparse.Namespace) -> int:
     from conflict_spans.corpus.formats import write_conll
-    from conflict_spans.corpus.io import read_documents
+    from conflict_spans.corpus.io import check_output_file, read_documents
 
-    write_conll(Path(args.output), read_documents(Path(args.input)))
+    output = Path(args.output)
+    check_output_file(output, inputs=[Path(args.input)], option="OUTPUT")
+    write_conll(output, read_documents(Path(args.input)))
     print(f"wrote {args.output}")
     return 0
 
 
 def register(sub) -> None:
     p = sub.add_parser("validate", help="check corpus files (JSONL or authoring sources) against every rule code can check")
-    p.add_argument("paths", nargs="+", help="JSONL files, .txt sources or folders of them")
+    p.add_argument("paths", nargs="+", help="JSONL files (- for standard input), .txt sources or folders of them")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("stats", help="counts per label, per split and per conflict")
-    p.add_argument("path", nargs="?", default=None, help="corpus folder (with data/), a folder of split files, or one JSONL file (default: the bundled corpus)")
+    p.add_argument("path", nargs="?", default=None, help="corpus folder (with data/), a folder of split files, or one JSONL file, - for standard input (default: the bundled corpus)")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("build", help="authoring sources -> corpus/data/{train,validation,test}.jsonl, assigning new stories to splits")
@@ -85,12 +85,12 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("markup", help="JSONL -> authoring sources (one .txt per document)")
-    p.add_argument("input", help="JSONL file")
-    p.add_argument("output_dir", help="folder to write <id>.txt files into")
+    p.add_argument("input", help="JSONL file (- for standard input)")
+    p.add_argument("output_dir", metavar="OUTPUT_DIR", help="folder to write <id>.txt files into")
     p.add_argument("--by-conflict", action="store_true", help="write into <output_dir>/<conflict>/")
     p.set_defaults(func=cmd_markup)
 
     p = sub.add_parser("conll", help="export a JSONL file as CoNLL (word<TAB>IOB2 tag)")
-    p.add_argument("input")
-    p.add_argument("output")
+    p.add_argument("input", help="JSONL file (- for standard input)")
+    p.add_argument("output", metavar="OUTPUT", help="CoNLL file to write")
     p.set_defaults(func=cmd_conll)

@@ -158,20 +158,31 @@ def _pull(args: argparse.Namespace, policy: str, annotator: str | None = None):
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from conflict_spans.corpus.io import write_jsonl
+    from conflict_spans.corpus.io import atomic_write_many, check_output_file, check_output_folder, dumps_jsonl, write_jsonl
 
     if args.annotator and args.policy == "all":
         raise CorpusError(catalogue.annotator_with_policy_all())
     policy = "annotator" if args.annotator else args.policy
-    pulled, counts = _pull(args, policy, args.annotator)
     out = Path(args.output)
+    # before the server is asked; with --policy all, --output is a folder of <annotator>.jsonl files
+    if policy == "all":
+        check_output_folder(out, option="--output")
+    else:
+        check_output_file(out, option="--output")
+    pulled, counts = _pull(args, policy, args.annotator)
     if policy == "all":
         by_annotator: dict[str, list] = {}
         for item in pulled:
             by_annotator.setdefault(item.annotator, []).append(item.document)
-        for who, docs in sorted(by_annotator.items()):
-            write_jsonl(out / f"{_safe_name(who)}.jsonl", docs)
-        written = [str(out / f"{_safe_name(w)}.jsonl") for w in sorted(by_annotator)]
+        by_file: dict[str, list[str]] = {}
+        for who in sorted(by_annotator):
+            by_file.setdefault(f"{_safe_name(who)}.jsonl", []).append(who)
+        clashes = [catalogue.pull_files_clash(str(out / name), whos) for name, whos in by_file.items() if len(whos) > 1]
+        if clashes:
+            raise CorpusError(clashes)
+        files = {out / f"{_safe_name(who)}.jsonl": dumps_jsonl(docs) for who, docs in sorted(by_annotator.items())}
+        atomic_write_many(files)  # every annotator's file or none
+        written = [str(path) for path in files]
     else:
         write_jsonl(out, [item.document for item in pulled])
         written = [str(out)]
@@ -183,7 +194,10 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     from itertools import combinations
 
     from conflict_spans.corpus.agreement import format_agreement, pairwise_agreement
+    from conflict_spans.corpus.io import check_output_file
 
+    if args.json:
+        check_output_file(Path(args.json), option="--json")
     pulled, counts = _pull(args, "all")
     by_annotator: dict[str, list] = {}
     for item in pulled:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conflict_spans.corpus.io import atomic_write_text, collect, dumps_jsonl, read_documents
+from conflict_spans.corpus.io import atomic_write_many, check_output_file, check_output_folder, collect, dumps_jsonl, load_documents
 from conflict_spans.corpus.provenance import PROVENANCE, PROVENANCE_KEY
 from conflict_spans.corpus.splits import assign_splits, dump_assignment, load_assignment, split_documents
 from conflict_spans.corpus.validate import validate_paths
@@ -24,8 +24,15 @@ def load_sources(source_dir: Path = SOURCE_DIR) -> list[Document]:
 def build(source_dir: Path = SOURCE_DIR, data_dir: Path = DATA_DIR, splits_file: Path = SPLITS_FILE) -> dict[str, list[Document]]:
     """Validate the sources, assign new story groups to splits, write one JSONL per split.
 
-    Nothing is written unless every source is valid.
+    The output paths are checked and every file's content computed before the
+    first write, and the files are written all or none: on any error nothing
+    changes.
     """
+    check_output_folder(data_dir, option="--out")
+    outputs = {split: split_file(split, data_dir) for split in SPLITS}
+    for path in outputs.values():
+        check_output_file(path, option="--out")
+    check_output_file(splits_file, option="--splits")
     problems, _ = validate_paths([source_dir])
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -35,18 +42,17 @@ def build(source_dir: Path = SOURCE_DIR, data_dir: Path = DATA_DIR, splits_file:
         doc.meta[PROVENANCE_KEY] = PROVENANCE
     assignment = assign_splits(docs, load_assignment(splits_file))
     by_split = split_documents(docs, assignment)
-    contents = {split: dumps_jsonl(by_split[split]) for split in SPLITS}
-    atomic_write_text(splits_file, dump_assignment(assignment))
-    for split in SPLITS:
-        atomic_write_text(split_file(split, data_dir), contents[split])
+    contents = {splits_file: dump_assignment(assignment)}
+    contents.update({outputs[split]: dumps_jsonl(by_split[split]) for split in SPLITS})
+    atomic_write_many(contents)
     return by_split
 
 
 def load_splits(data_dir: Path = DATA_DIR) -> dict[str, list[Document]]:
-    out = {}
-    for split in SPLITS:
-        path = split_file(split, data_dir)
+    """The three split files through the checked loader (ids unique across them)."""
+    paths = {split: split_file(split, data_dir) for split in SPLITS}
+    for path in paths.values():
         if not path.exists():
             raise CorpusError([Problem("path", f"split file {path} is missing", "run `conflict-spans build` to create the split files", path=str(path))])
-        out[split] = read_documents(path)
-    return out
+    found = load_documents(paths.values())
+    return {split: [doc for file, _, doc in found if file == str(path)] for split, path in paths.items()}

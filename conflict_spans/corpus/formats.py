@@ -12,13 +12,16 @@ from typing import Any
 
 from conflict_spans.align import Word, spans_to_word_tags, word_tags_to_spans
 from conflict_spans.corpus.io import atomic_write_text
-from conflict_spans.document import Document, Span
+from conflict_spans.document import Document, Span, check_schema
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import TAGS
 from conflict_spans.words import word_offsets
 
 
 def document_to_word_tags(doc: Document) -> tuple[list[tuple[int, int]], list[str]]:
+    unknown = check_schema(doc)
+    if unknown:
+        raise CorpusError(unknown)  # a tag outside the schema has no ClassLabel id and no CoNLL reader
     offsets = word_offsets(doc.text)
     words = [Word(i, s, e, ()) for i, (s, e) in enumerate(offsets)]
     tags, misaligned = spans_to_word_tags(doc.text, doc.spans, words, doc.id)

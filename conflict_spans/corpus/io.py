@@ -1,39 +1,89 @@
 """Reading and writing the corpus: JSON Lines and authoring sources.
 
-Writes are atomic (a temporary file renamed into place), so an error never
-leaves a half-written output.
+Every reader of records goes through here: ``read_documents`` (corpus
+records) and ``read_inputs`` (text to predict on) decode, parse and check
+every record, refuse labels and statuses the schema does not know and ids used
+twice, and raise all the problems together. ``-`` and ``/dev/stdin`` read JSON
+Lines from standard input.
+
+Writes are atomic (temporary files renamed into place once all of them are
+written), so an error never leaves a half-written output, and they keep the
+mode of the file they replace.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
+import sys
 import tempfile
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from conflict_spans.corpus.markup import read_markup_file
-from conflict_spans.document import Document, document_from_dict
+from conflict_spans.corpus.markup import document_to_markup, markup_to_document
+from conflict_spans.document import Document, check_line_breaks, check_schema, document_from_dict
 from conflict_spans import problems as catalogue
 from conflict_spans.problems import CorpusError, Problem
 
 SOURCE_SUFFIX = ".txt"
-JSONL_SUFFIXES = (".jsonl", ".json")
+JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+STDIN_NAMES = ("-", "/dev/stdin")
+UTF8_BOM = b"\xef\xbb\xbf"
+
+Located = tuple[str, int | None, Document]  # (file, line or None for a source file, document)
 
 
-def read_jsonl(path: Path) -> tuple[list[tuple[int, Document]], list[Problem]]:
-    """Parse every line; return (line number, document) pairs and all problems."""
-    p = str(path)
-    raw = path.read_bytes()
-    problems: list[Problem] = []
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return [], [Problem("bom", "file starts with a UTF-8 byte-order mark", "save the file as UTF-8 without BOM", path=p, line=1)]
+# ---- what a path is ---------------------------------------------------------------------
+
+def is_stdin(path: str | Path) -> bool:
+    return str(path) in STDIN_NAMES
+
+
+def display_name(path: str | Path) -> str:
+    """How messages name a file: ``-`` is standard input."""
+    return "<stdin>" if str(path) == "-" else str(path)
+
+
+def is_jsonl_file(path: str | Path) -> bool:
+    """Standard input, or a JSONL suffix in any case (``.jsonl``, ``.ndjson``, ``.json``, ``UPPER.JSONL``)."""
+    return is_stdin(path) or Path(path).suffix.lower() in JSONL_SUFFIXES
+
+
+def is_source_file(path: str | Path) -> bool:
+    return not is_stdin(path) and Path(path).suffix.lower() == SOURCE_SUFFIX
+
+
+def read_bytes(path: str | Path) -> bytes:
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    return Path(path).read_bytes()
+
+
+def decode(raw: bytes, name: str, *, strip_bom: bool = True) -> tuple[str | None, list[Problem]]:
+    """UTF-8 text (a leading BOM dropped unless ``strip_bom`` is false), or the line of the first bad byte."""
+    offset = 0
+    if strip_bom and raw.startswith(UTF8_BOM):
+        raw, offset = raw[len(UTF8_BOM):], len(UTF8_BOM)
     try:
-        content = raw.decode("utf-8")
+        return raw.decode("utf-8"), []
     except UnicodeDecodeError as exc:
-        return [], [Problem("encoding", f"file is not valid UTF-8 ({exc.reason} at byte {exc.start})", "save the file as UTF-8", path=p)]
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return None, [catalogue.not_utf8(name, line, exc.start + offset, raw[exc.start:exc.end], exc.reason)]
+
+
+# ---- reading ----------------------------------------------------------------------------
+
+def read_jsonl(path: str | Path, *, prediction_input: bool = False) -> tuple[list[tuple[int, Document]], list[Problem]]:
+    """Parse every line; return (line number, document) pairs and all problems."""
+    p = display_name(path)
+    content, problems = decode(read_bytes(path), p)
+    if content is None:
+        return [], problems
     if not content.strip():
-        return [], [Problem("empty", "file is empty", "write one JSON object per line, or remove the file", path=p)]
+        return [], [catalogue.no_documents(p, "the file is empty" if not content else "the file is empty but for blank lines")]
     docs: list[tuple[int, Document]] = []
     for number, line in enumerate(content.split("\n"), start=1):
         if not line.strip():
@@ -43,49 +93,163 @@ def read_jsonl(path: Path) -> tuple[list[tuple[int, Document]], list[Problem]]:
         except json.JSONDecodeError as exc:
             problems.append(Problem("json", f"malformed JSON ({exc.msg} at column {exc.colno})", "fix the line so that it is one complete JSON object", path=p, line=number, value=line[:80]))
             continue
-        doc, doc_problems = document_from_dict(record, path=p, line=number)
+        doc, doc_problems = document_from_dict(record, path=p, line=number, prediction_input=prediction_input)
         problems += doc_problems
         if doc is not None:
             docs.append((number, doc))
     return docs, problems
 
 
-def read_documents(path: Path) -> list[Document]:
-    """Read a JSONL file or a source file/folder; raise on the first file with errors."""
-    docs, problems = collect(path)
-    errors = [pr for pr in problems if pr.severity == "error"]
-    if errors:
-        raise CorpusError(errors)
-    return [d for _, _, d in docs]
+def read_source(path: Path) -> tuple[Document | None, list[Problem]]:
+    """One authoring source (``.txt``); a BOM there is reported by the markup parser."""
+    source, problems = decode(read_bytes(path), str(path), strip_bom=False)
+    if source is None:
+        return None, problems
+    try:
+        return markup_to_document(source, path=str(path)), []
+    except CorpusError as exc:
+        return None, exc.problems
 
 
 def iter_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file() and (p.suffix in JSONL_SUFFIXES or p.suffix == SOURCE_SUFFIX))
-    return [path]
+    if is_stdin(path) or not path.is_dir():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and (is_jsonl_file(p) or is_source_file(p)))
 
 
-def collect(path: Path) -> tuple[list[tuple[str, int | None, Document]], list[Problem]]:
+def collect(path: Path) -> tuple[list[Located], list[Problem]]:
     """Every document under ``path`` with its file and line, and every parse problem."""
-    if not path.exists():
+    if not is_stdin(path) and not path.exists():
         return [], [Problem("path", "no such file or folder", "check the path", path=str(path))]
-    out: list[tuple[str, int | None, Document]] = []
+    out: list[Located] = []
     problems: list[Problem] = []
     files = iter_files(path)
     if not files:
         return [], [Problem("path", f"folder has no corpus files (*{SOURCE_SUFFIX}, {', '.join('*' + s for s in JSONL_SUFFIXES)})", "check the path, or write the documents first", path=str(path))]
     for file in files:
-        if file.suffix == SOURCE_SUFFIX:
-            try:
-                out.append((str(file), None, read_markup_file(file)))
-            except CorpusError as exc:
-                problems += exc.problems
+        if is_source_file(file):
+            doc, file_problems = read_source(file)
+            problems += file_problems
+            if doc is not None:
+                out.append((str(file), None, doc))
         else:
             docs, file_problems = read_jsonl(file)
             problems += file_problems
-            out += [(str(file), line, doc) for line, doc in docs]
+            out += [(display_name(file), line, doc) for line, doc in docs]
     return out, problems
 
+
+def duplicate_ids(found: Iterable[Located]) -> list[Problem]:
+    """One problem per id used by several records, naming every file and line."""
+    places: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
+    for file, line, doc in found:
+        places[doc.id].append((file, line))
+    return [catalogue.duplicate_id(doc_id, where) for doc_id, where in places.items() if len(where) > 1]
+
+
+def _checked(found: list[Located], problems: list[Problem]) -> list[Located]:
+    problems = problems + [p for file, line, doc in found for p in check_schema(doc, path=file, line=line)] + duplicate_ids(found)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise CorpusError(errors)
+    return found
+
+
+def load_documents(paths: Iterable[Path]) -> list[Located]:
+    """The checked loader: every document under ``paths`` with its file and line.
+
+    Raises one ``CorpusError`` with every problem: parse errors, labels and
+    statuses the schema does not know, and ids used twice (across all ``paths``).
+    """
+    found: list[Located] = []
+    problems: list[Problem] = []
+    for path in paths:
+        docs, path_problems = collect(Path(path))
+        found += docs
+        problems += path_problems
+    return _checked(found, problems)
+
+
+def read_documents(path: Path) -> list[Document]:
+    """Read a JSONL file (or standard input) or a source file/folder through the checked loader."""
+    return [doc for _, _, doc in load_documents([path])]
+
+
+def read_inputs(paths: Iterable[Path]) -> list[Document]:
+    """Text to predict on, through the checked loader, in input order.
+
+    JSONL records need ``id`` and ``text``; ``spans`` are optional and checked
+    when present, ``meta`` must be an object and is carried through. Any other
+    file is plain text (read as written, CRLF kept) whose file name is the id.
+    """
+    found: list[Located] = []
+    problems: list[Problem] = []
+    for path in map(Path, paths):
+        if not is_stdin(path) and not path.exists():
+            problems.append(Problem("path", "no such file or folder", "check the path", path=str(path)))
+            continue
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if not is_stdin(path) and path.is_dir() else [path]
+        if not files:
+            problems.append(catalogue.no_documents(str(path), "the folder holds no files"))
+        for file in files:
+            if is_jsonl_file(file):
+                docs, file_problems = read_jsonl(file, prediction_input=True)
+                found += [(display_name(file), line, doc) for line, doc in docs]
+                problems += file_problems
+                continue
+            text, file_problems = decode(read_bytes(file), str(file))
+            problems += file_problems
+            if text is not None and not text.strip():
+                problems.append(catalogue.no_documents(str(file), "the file is empty" if not text else "the file holds only white space"))
+            elif text is not None:
+                found.append((str(file), None, Document(file.stem, text, [])))
+    return [doc for _, _, doc in _checked(found, problems)]
+
+
+# ---- file names from records --------------------------------------------------------------
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+
+
+def safe_file_name(value: str, what: str, kind: str = "file", **where) -> str:
+    """``value`` when it can be a file or folder name inside the output folder, else a ``CorpusError``.
+
+    Letters, digits, ``.``, ``_`` and ``-``, starting with a letter or digit, no
+    ``..``: no separator, no parent folder, no hidden file, nothing absolute.
+    """
+    if not isinstance(value, str) or not _SAFE_NAME.fullmatch(value) or ".." in value:
+        raise CorpusError(catalogue.unsafe_file_name(str(value), what, kind, **where))
+    return value
+
+
+def markup_files(found: Iterable[Located], out_dir: Path, *, by_conflict: bool = False) -> dict[Path, str]:
+    """``<out_dir>[/<conflict>]/<id>.txt`` -> its authoring source, for every document; nothing is written.
+
+    Raises every problem at once: a name that cannot be a file name, a span
+    with a line break (spec G10), or a document the format cannot hold.
+    """
+    files: dict[Path, str] = {}
+    problems: list[Problem] = []
+    for file, line, doc in found:
+        where = {"path": file, "line": line, "record": doc.id}
+        try:
+            folder = out_dir
+            if by_conflict:
+                folder = out_dir / safe_file_name(str(doc.meta.get("conflict", "")), "meta.conflict", "folder", **where)
+            target = folder / (safe_file_name(doc.id, "id", **where) + SOURCE_SUFFIX)
+            check_output_file(target, option="OUTPUT_DIR")
+            line_breaks = check_line_breaks(doc, path=file, line=line)
+            if line_breaks:
+                raise CorpusError(line_breaks)
+            files[target] = document_to_markup(doc)
+        except CorpusError as exc:
+            problems += [dataclasses.replace(p, path=p.path or file, line=p.line or line) for p in exc.problems]
+    if problems:
+        raise CorpusError(problems)
+    return files
+
+
+# ---- output paths -------------------------------------------------------------------------
 
 def check_output_file(path: Path, *, inputs: Iterable[Path] = (), option: str = "-o/--output") -> None:
     """Raise before any work when ``path`` cannot take an output file.
@@ -106,16 +270,91 @@ def check_output_file(path: Path, *, inputs: Iterable[Path] = (), option: str = 
             raise CorpusError(catalogue.output_is_input(path, option))
 
 
-def atomic_write_text(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def check_output_folder(path: Path, *, option: str) -> None:
+    """Raise before any work when ``path`` cannot be (or become) a folder: it, or an ancestor, is a file."""
+    if path.exists() and not path.is_dir():
+        raise CorpusError(catalogue.output_folder_is_file(path, option))
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        raise CorpusError(catalogue.output_parent_not_folder(path, ancestor, option))
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+def _umask() -> int:
+    mask = os.umask(0o077)  # restrictive while it is read, should another thread create a file
+    os.umask(mask)
+    return mask
+
+
+def _mode_for(path: Path) -> int:
+    """The mode of the file being replaced, or what a new file gets under the umask (0666 & ~umask)."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
+
+
+def _write_temporary(path: Path, content: str) -> Path:
+    """``content`` in a temporary file beside ``path``, with the mode ``path`` will have."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _mode_for(path))
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(content)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def _make_folder(folder: Path, created: list[Path]) -> None:
+    """Create ``folder`` and its missing parents, adding each one created to ``created``."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue  # made meanwhile by someone else: not ours to remove
+        created.append(path)
+
+
+def atomic_write_many(contents: Mapping[Path, str]) -> None:
+    """Write every file or none: all go to temporary files first, and are renamed into place only then.
+
+    On an error the temporary files and any folder created for them are removed.
+    """
+    created: list[Path] = []
+    written: list[tuple[Path, Path]] = []
+    try:
+        for path, content in contents.items():
+            _make_folder(path.parent, created)
+            written.append((_write_temporary(path, content), path))
+    except BaseException:
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
+        for folder in reversed(created):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        raise
+    for done, (tmp, path) in enumerate(written):
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            for left, _ in written[done:]:
+                left.unlink(missing_ok=True)
+            raise
+
+
+def atomic_write_text(path: Path, content: str) -> None:
+    atomic_write_many({path: content})
 
 
 def dumps_jsonl(docs: Iterable[Document]) -> str:

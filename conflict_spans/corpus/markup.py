@@ -10,6 +10,7 @@ from pathlib import Path
 
 from conflict_spans.corpus.provenance import PROVENANCE_KEY
 from conflict_spans.document import Document, Span
+from conflict_spans import problems as catalogue
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import CODE_TO_LABEL, LABEL_NAMES, LABEL_TO_CODE
 
@@ -147,8 +148,10 @@ def document_to_markup(doc: Document) -> str:
 
 
 def read_markup_file(path: Path) -> Document:
+    raw = path.read_bytes()
     try:
-        source = path.read_text(encoding="utf-8")
+        source = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CorpusError(Problem("encoding", f"file is not valid UTF-8 ({exc.reason} at byte {exc.start})", "save the file as UTF-8", path=str(path))) from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise CorpusError(catalogue.not_utf8(str(path), line, exc.start, raw[exc.start:exc.end], exc.reason)) from None
     return markup_to_document(source, path=str(path))

@@ -6,7 +6,8 @@ from collections import Counter, defaultdict
 
 from conflict_spans.corpus.conflicts import load_conflicts
 from conflict_spans.corpus.forms import FORMS
-from conflict_spans.document import Document
+from conflict_spans.document import Document, check_schema
+from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABEL_NAMES, STATUS_VALUES
 
 LONG_DOCUMENT_WORDS = 700
@@ -39,8 +40,11 @@ def label_counts(docs: list[Document]) -> Counter:
 
 
 def stats_table(docs_by_split: dict[str, list[Document]]) -> str:
-    """A Markdown report: per split, per label, per conflict."""
+    """A Markdown report: per split, per label, per conflict; a span outside the schema is an error, never left out."""
     all_docs = [d for docs in docs_by_split.values() for d in docs]
+    unknown = [p for d in all_docs for p in check_schema(d)]
+    if unknown:
+        raise CorpusError(unknown)
     cols = list(LABEL_NAMES)
     lines = ["## Per split", "", "| split | docs | words | " + " | ".join(cols) + " | spans |", "|" + "---|" * (len(cols) + 4)]
     for split, docs in list(docs_by_split.items()) + [("all", all_docs)]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from functools import cache
 from pathlib import Path
 
 from conflict_spans.corpus.conflicts import CONFLICTS_FILE, is_bundled, load_conflicts
 from conflict_spans.corpus.duplicates import find_near_duplicates
-from conflict_spans.corpus.io import collect
+from conflict_spans.corpus.io import collect, duplicate_ids
 from conflict_spans.corpus.same_story import find_same_stories
 from conflict_spans.corpus.splits import group_of
 from conflict_spans.document import Document, check_spans
@@ -97,14 +96,7 @@ def validate_paths(paths: list[Path], split_of_file: dict[str, str] | None = Non
 
 
 def _cross_document_checks(docs: list[tuple[str, int | None, Document]], split_of_file: dict[str, str] | None) -> list[Problem]:
-    problems: list[Problem] = []
-    where_of: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
-    for path, line, doc in docs:
-        where_of[doc.id].append((path, line))
-    for doc_id, places in where_of.items():
-        if len(places) > 1:
-            listed = "; ".join(f"{p}:{ln}" if ln else p for p, ln in places)
-            problems.append(Problem("duplicate-id", f"id used by {len(places)} records ({listed})", "give every document a unique id", record=doc_id, value=doc_id))
+    problems: list[Problem] = duplicate_ids(docs)
     unique = {doc.id: (path, line, doc) for path, line, doc in docs}
     groups = {doc_id: group_of(doc) for doc_id, (_, _, doc) in unique.items()}
     split_of = {doc_id: _split_for(path, split_of_file) or _bundled_source_split(path, groups[doc_id]) for doc_id, (path, _, _) in unique.items()}

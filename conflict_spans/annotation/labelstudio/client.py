@@ -25,7 +25,7 @@ ENV_URL = "LABEL_STUDIO_URL"
 ENV_API_KEY = "LABEL_STUDIO_API_KEY"
 IMPORT_BATCH = 200
 # Problems a pushed document may not have: pulling it back would fail on them.
-BLOCKING_SPAN_PROBLEMS = frozenset({"unknown-label", "status", "overlap"})
+BLOCKING_SPAN_PROBLEMS = frozenset({"unknown-label", "status", "overlap", "line-break"})  # line-break: spec G10
 
 
 class SpanPredictor(Protocol):

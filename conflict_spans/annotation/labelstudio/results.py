@@ -15,11 +15,12 @@ tag are the corpus convention (half-open, Python ``str`` indices).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from conflict_spans import problems as catalogue
 from conflict_spans.annotation.labelstudio.config import ConfigNames
-from conflict_spans.document import Span
+from conflict_spans.document import Document, Span, check_line_breaks
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import LABEL_NAMES, LABELS_WITH_STATUS, STATUS_VALUES
 
@@ -84,6 +85,8 @@ def results_to_spans(results: Any, text: str, names: ConfigNames, *, task_id: An
         return [], [catalogue.result_malformed(*ctx, "result is not a list", {"result": results})]
     regions: dict[str, tuple[int, int, str, float | None]] = {}
     region_order: list[str] = []
+    bad_regions: set[str] = set()  # regions already reported: their status choices are not orphans
+    ambiguous: set[str] = set()  # regions with two status choices (reported): neither is taken
     statuses: dict[str, tuple[Any, dict]] = {}
     for res in results:
         if not isinstance(res, dict):
@@ -92,11 +95,12 @@ def results_to_spans(results: Any, text: str, names: ConfigNames, *, task_id: An
         kind = (res.get("from_name"), res.get("type"))
         if kind == (names.labels_from, LABELS_TYPE):
             parsed = _region(res, text, ctx, problems)
-            if parsed is not None:
-                rid = str(res.get("id"))
-                if rid in regions:
-                    problems.append(catalogue.result_malformed(*ctx, f"two regions share the id {rid!r}", res))
-                    continue
+            rid = str(res.get("id"))
+            if parsed is None:
+                bad_regions.add(rid)
+            elif rid in regions:
+                problems.append(catalogue.result_malformed(*ctx, f"two regions share the id {rid!r}", res))
+            else:
                 regions[rid] = parsed
                 region_order.append(rid)
         elif names.status_from is not None and kind == (names.status_from, CHOICES_TYPE):
@@ -104,7 +108,12 @@ def results_to_spans(results: Any, text: str, names: ConfigNames, *, task_id: An
             if not isinstance(choices, list) or len(choices) != 1:
                 problems.append(catalogue.result_malformed(*ctx, f"a status choice needs exactly one value, found {choices!r}", res))
                 continue
-            statuses[str(res.get("id"))] = (choices[0], res)
+            rid = str(res.get("id"))
+            if rid in statuses:  # which one holds is undecidable: the region is reported, not given either
+                problems.append(catalogue.result_malformed(*ctx, f"two status choices for region id {rid!r}", res))
+                ambiguous.add(rid)
+                continue
+            statuses[rid] = (choices[0], res)
         else:
             problems.append(catalogue.result_unknown_kind(*ctx, res))
     spans: list[Span] = []
@@ -112,6 +121,8 @@ def results_to_spans(results: Any, text: str, names: ConfigNames, *, task_id: An
         start, end, label, score = regions[rid]
         desc = f"{label} {text[start:end]!r} [{start}, {end})"
         status, _ = statuses.pop(rid, (None, None))
+        if rid in ambiguous:
+            continue
         if label in LABELS_WITH_STATUS and status is None and require_status:
             problems.append(catalogue.result_status_missing(*ctx, desc, STATUS_VALUES))
             continue
@@ -120,11 +131,18 @@ def results_to_spans(results: Any, text: str, names: ConfigNames, *, task_id: An
             continue
         spans.append(Span(start, end, label, status, score if keep_scores else None))
     for rid in statuses:
-        problems.append(catalogue.result_status_orphan(*ctx, rid))
+        if rid not in bad_regions:
+            problems.append(catalogue.result_status_orphan(*ctx, rid))
     ordered = sorted(spans)
-    for a, b in zip(ordered, ordered[1:]):
-        if b.start < a.end:
+    # every overlapping pair, also when one region covers several others (not only neighbours in order)
+    open_spans: list[Span] = []
+    for b in ordered:
+        open_spans = [a for a in open_spans if a.end > b.start]
+        for a in open_spans:
             problems.append(catalogue.result_overlap(*ctx, f"{a.label} {text[a.start:a.end]!r} [{a.start}, {a.end})", f"{b.label} {text[b.start:b.end]!r} [{b.start}, {b.end})"))
+        open_spans.append(b)
+    # spec G10, the corpus readers' own check: a region never spans a line break
+    problems += [replace(p, message=f"{annotation}: {p.message}") for p in check_line_breaks(Document(record, text, ordered), path=catalogue.where(task_id)["path"])]
     return ordered, problems
 
 

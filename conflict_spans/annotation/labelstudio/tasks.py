@@ -66,6 +66,7 @@ class PullCounts:
     documents: int = 0
     skipped_excluded: int = 0  # was_cancelled annotations left out
     drafts_excluded: int = 0
+    superseded: int = 0  # annotations the policy did not take (an older one, or another annotator's)
     unannotated: list[str] = field(default_factory=list)  # doc ids with no usable annotation
     by_others_only: list[str] = field(default_factory=list)  # --annotator: annotated, but not by them
     annotators: Counter = field(default_factory=Counter)
@@ -78,6 +79,11 @@ class PullCounts:
             lines.append(f"{self.skipped_excluded} skipped (cancelled) annotation(s) excluded; --include-skipped takes them as annotations")
         if self.drafts_excluded:
             lines.append(f"{self.drafts_excluded} draft(s) excluded; --include-drafts takes them as annotations")
+        if self.superseded:
+            taken = {"latest": "the latest annotation of each task; --policy all takes every annotator's latest",
+                     "annotator": "this annotator's latest annotation of each task",
+                     "all": "each annotator's latest annotation of each task"}.get(policy, "one annotation per task")
+            lines.append(f"{self.superseded} annotation(s) not taken: the policy takes {taken}")
         if self.unannotated:
             lines.append(f"{len(self.unannotated)} task(s) without a usable annotation, not written: {', '.join(self.unannotated[:10])}{' ...' if len(self.unannotated) > 10 else ''}")
         if self.by_others_only:
@@ -162,6 +168,7 @@ def pull_documents(
         meta = dict(meta) if isinstance(meta, dict) else {}
         cands = candidates(task, users, include_skipped=include_skipped, include_drafts=include_drafts, counts=counts)
         all_annotators.update(c.annotator for c in cands)
+        offered = len(cands)
         if policy == "annotator":
             mine = [c for c in cands if c.annotator == annotator]
             if not mine and cands:
@@ -177,6 +184,7 @@ def pull_documents(
             chosen = [latest_by[a] for a in sorted(latest_by)]
         else:
             chosen = [_latest(cands)]
+        counts.superseded += offered - len(chosen)
         for cand in chosen:
             spans, found = results_to_spans(cand.result, text, names, task_id=tid, record=doc_id, annotation=cand.label)
             problems += found

@@ -5,20 +5,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from conflict_spans import problems as catalogue
 from conflict_spans.corpus.audit.findings import Finding, context_of
+from conflict_spans.corpus.io import Located, duplicate_ids
 from conflict_spans.document import Document
 from conflict_spans.problems import CorpusError, Problem
 
 
+def _unplaced(docs: Sequence[Document], name: str) -> list[Located]:
+    """Documents handed over without a file: each is named by its position (``predictions #3``)."""
+    return [(f"{name} #{i}", None, d) for i, d in enumerate(docs, start=1)]
+
+
+def prediction_problems(gold: Sequence[Located], predictions: Sequence[Located], *, gold_source: str, source: str) -> list[Problem]:
+    """Why predictions cannot be paired with gold by id; empty when they can.
+
+    A duplicated id on either side (pairing by id would keep one of them), and
+    a prediction for a document gold lacks, are errors: the two inputs do not
+    belong together (when no prediction id matches, one problem says so instead
+    of one per record). Gold documents without a prediction are not: the audit
+    lists them. ``gold`` and ``predictions`` are (file, line, document) as the
+    checked loader (``conflict_spans.corpus.io.load_documents``) returns them.
+    """
+    problems = duplicate_ids(gold) + duplicate_ids(predictions)
+    gold_text = {d.id: d.text for _, _, d in gold}
+    foreign = [(file, line, d) for file, line, d in predictions if d.id not in gold_text]
+    if foreign and len(foreign) == len(predictions):
+        return problems + [catalogue.predictions_unmatched(source, list(dict.fromkeys(d.id for _, _, d in foreign)), gold_source)]
+    problems += [catalogue.prediction_not_in_gold(file, line, d.id, gold_source) for file, line, d in foreign]
+    problems += [catalogue.prediction_text_mismatch(file, line, d.id, gold_source)
+                 for file, line, d in predictions if d.id in gold_text and d.text != gold_text[d.id]]
+    return problems
+
+
 def prediction_findings(gold_docs: Sequence[Document], pred_docs: Sequence[Document]) -> tuple[list[Finding], list[str]]:
-    """Where predictions disagree with gold, most confident first; returns findings and the gold ids with no prediction."""
+    """Where predictions disagree with gold, most confident first; returns findings and the gold ids with no prediction.
+
+    Raises ``CorpusError`` when the predictions do not pair with gold (``prediction_problems``).
+    """
     from conflict_spans.corpus.compare import error_records
 
-    pred_by_id = {d.id: d for d in pred_docs}
-    problems = [Problem("text-mismatch", "the prediction's text differs from the gold text", "predict on the corpus documents themselves (same text, same offsets)", record=g.id)
-                for g in gold_docs if g.id in pred_by_id and pred_by_id[g.id].text != g.text]
+    problems = prediction_problems(_unplaced(gold_docs, "gold"), _unplaced(pred_docs, "predictions"), gold_source="documents", source="predictions")
     if problems:
         raise CorpusError(problems)
+    pred_by_id = {d.id: d for d in pred_docs}
     pairs = [(g, pred_by_id[g.id]) for g in gold_docs if g.id in pred_by_id]
     missing = sorted(g.id for g in gold_docs if g.id not in pred_by_id)
     out = []
@@ -73,14 +103,20 @@ def disagreements(first: Sequence[Document], second: Sequence[Document]) -> list
 DISAGREEMENT_KINDS = ("only-first", "only-second", "label", "boundary", "label-boundary", "status")
 
 
-def agreement_report(first: Sequence[Document], second: Sequence[Document]) -> dict[str, Any]:
-    """``pairwise_agreement`` on the documents both sides annotated, plus every disagreement."""
+def agreement_report(first: Sequence[Document], second: Sequence[Document], *, first_source: str = "first", second_source: str = "second") -> dict[str, Any]:
+    """``pairwise_agreement`` on the documents both sides annotated, plus every disagreement.
+
+    Documents on one side only are listed (``only_a``, ``only_b``); two sides
+    with no document in common raise ``CorpusError``: there is nothing to compare.
+    """
     from conflict_spans.corpus.agreement import pairwise_agreement
 
     common = {d.id for d in first} & {d.id for d in second}
+    if not common:
+        raise CorpusError(catalogue.agreement_unmatched(first_source, second_source, sorted({d.id for d in first}), sorted({d.id for d in second})))
+    result = pairwise_agreement(list(first), list(second))
     a = [d for d in first if d.id in common]
     b = [d for d in second if d.id in common]
-    result = pairwise_agreement(a, b)
     items = disagreements(a, b)
     result["first_only_documents"] = len({d.id for d in first} - common)
     result["disagreements"] = {"counts": {k: sum(1 for d in items if d["kind"] == k) for k in DISAGREEMENT_KINDS}, "items": items}

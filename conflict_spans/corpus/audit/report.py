@@ -9,7 +9,7 @@ from typing import Any
 
 from conflict_spans.corpus.audit.consistency import consistency_findings
 from conflict_spans.corpus.audit.disagreements import prediction_findings
-from conflict_spans.corpus.audit.findings import FINDING_TYPES, Finding, context_of
+from conflict_spans.corpus.audit.findings import FINDING_TYPES, Finding, Words, context_of
 from conflict_spans.corpus.audit.rules import rule_findings
 from conflict_spans.document import Document
 from conflict_spans.schema import LABEL_NAMES
@@ -39,6 +39,12 @@ def audit(docs: Sequence[Document], predictions: Sequence[Document] | None = Non
     cases without one are listed.
     """
     docs = sorted(docs, key=lambda d: d.id)
+    # the checks read spans word by word; one off word edges escapes all of them, so it is listed instead
+    not_checked = []
+    for doc in docs:
+        words = Words(doc.text)
+        not_checked += [{"doc_id": doc.id, "start": s.start, "end": s.end, "label": s.label, "text": doc.text[s.start:s.end]}
+                        for s in sorted(doc.spans) if words.span_words(s) is None]
     findings = consistency_findings(docs)
     for doc in docs:
         findings += rule_findings(doc)
@@ -57,6 +63,7 @@ def audit(docs: Sequence[Document], predictions: Sequence[Document] | None = Non
         "counts": {k: counts.get(k, 0) for k in kinds},
         "findings": findings,
         "documents_without_predictions": no_prediction,
+        "spans_not_checked": not_checked,
     }
 
 
@@ -64,10 +71,24 @@ def _cell(value: Any) -> str:
     return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+def _not_checked_line(result: dict[str, Any]) -> str:
+    spans = result.get("spans_not_checked") or []
+    return (f"{len(spans)} span(s) do not start and end on word edges, so no check covers them (conflict-spans validate names the fix): "
+            + ", ".join(f"{s['doc_id']} [{s['start']}, {s['end']}) {s['label']} {s['text']!r}" for s in spans))
+
+
+def _ids(ids: list[str], shown: int = 10) -> str:
+    return ", ".join(ids[:shown]) + (f", ... ({len(ids)} in all; the report lists every one)" if len(ids) > shown else "")
+
+
 def format_counts(result: dict[str, Any]) -> str:
     width = max(len(k) for k in result["counts"])
     lines = [f"{result['documents']} documents, {result['spans']} spans: {sum(result['counts'].values())} findings to review"]
     lines += [f"  {kind:<{width}} {n:>5}   {FINDING_TYPES[kind][1]:<7} {FINDING_TYPES[kind][2]}" for kind, n in result["counts"].items()]
+    if result["documents_without_predictions"]:
+        lines.append(f"no prediction for {len(result['documents_without_predictions'])} document(s): {_ids(result['documents_without_predictions'])}")
+    if result.get("spans_not_checked"):
+        lines.append(_not_checked_line(result))
     return "\n".join(lines) + "\n"
 
 
@@ -81,6 +102,8 @@ def to_markdown(result: dict[str, Any]) -> str:
         lines.append(f"| {kind} | {family} | {rule} | {n} | {meaning} |")
     if result["documents_without_predictions"]:
         lines += ["", f"No prediction for {len(result['documents_without_predictions'])} document(s): " + ", ".join(result["documents_without_predictions"])]
+    if result.get("spans_not_checked"):
+        lines += ["", _cell(_not_checked_line(result)) + "."]
     for kind in result["counts"]:
         rows = [f for f in result["findings"] if f.kind == kind]
         if not rows:
@@ -107,6 +130,8 @@ def agreement_markdown(result: dict[str, Any], *, first: str, second: str) -> st
     lines = ["# Inter-annotator agreement", "",
              f"First annotation: `{first}`; second annotation: `{second}`; {result['documents']} documents annotated by both.", "",
              f"Made with `conflict-spans audit {first} --agreement {second}` (`--format json` gives the same figures as JSON).", "",
+             *([f"Not compared: {len(result['only_a'])} document(s) only in `{first}` ({', '.join(result['only_a']) or 'none'}); "
+                f"{len(result['only_b'])} only in `{second}` ({', '.join(result['only_b']) or 'none'}).", ""] if result["only_a"] or result["only_b"] else []),
              "Strict: same label and the same `[start, end)`. Overlap: same label, at least one character in common. "
              "P is read from the first annotation, R from the second (the second as reference); F1 is symmetric.", "",
              "| label | spans (first) | spans (second) | strict P | strict R | strict F1 | overlap P | overlap R | overlap F1 |",
