@@ -8,6 +8,7 @@ the result is a genuine ``train.py`` output directory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from conflict_spans.document import Document, Span
@@ -20,11 +21,17 @@ TINY_DOCS_TEXT = [
 ]
 
 
-def spans_from_marks(text: str, marks: list[tuple[str, str, str | None]]) -> list[Span]:
-    """Spans given as (surface, label, status), each found left to right after the previous one."""
+def spans_from_marks(text: str, marks: Sequence[tuple[str, str] | tuple[str, str, str | None]], *, in_order: bool = True) -> list[Span]:
+    """Spans given as (surface, label) or (surface, label, status), in the order of ``marks``.
+
+    Each surface is found left to right after the previous one; with
+    ``in_order=False`` each is its first occurrence in the text, so that marks
+    may come in any order, overlap or repeat (tests of those cases need them).
+    """
     spans, cursor = [], 0
-    for surface, label, status in marks:
-        start = text.index(surface, cursor)
+    for mark in marks:
+        surface, label, status = (*mark, None)[:3]
+        start = text.index(surface, cursor if in_order else 0)
         spans.append(Span(start, start + len(surface), label, status))
         cursor = start + len(surface)
     return spans

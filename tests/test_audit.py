@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from conflict_spans.corpus.audit import FINDING_TYPES, audit, consistency_findings, prediction_findings, rule_findings, sentence_bounds
 from conflict_spans.corpus.markup import document_to_markup, parse_body
-from conflict_spans.document import Document, Span
+from conflict_spans.document import Document
 from conflict_spans.problems import CorpusError
+
+from support import spans_from_marks
 
 
 def doc(markup: str, doc_id: str = "d1") -> Document:
@@ -138,17 +141,13 @@ def test_pronouns_and_apposition_heads_are_not_listed_as_plain():
 TEXT = "Rebels shelled Kadugli on Sunday, killing 12 civilians, the army said."
 
 
-def at(surface: str, label: str, status: str | None = None, score: float | None = None) -> Span:
-    start = TEXT.index(surface)
-    return Span(start, start + len(surface), label, status, score)
-
-
-GOLD = Document("d1", TEXT, [at("Rebels", "ACTOR"), at("Kadugli", "LOCATION"), at("12 civilians", "CASUALTY", "killed"), at("army", "ATTRIBUTION")])
+GOLD = Document("d1", TEXT, spans_from_marks(TEXT, [("Rebels", "ACTOR", None), ("Kadugli", "LOCATION", None), ("12 civilians", "CASUALTY", "killed"),
+                                                   ("army", "ATTRIBUTION", None)]))
 
 
 def test_prediction_findings_are_ranked_by_score():
-    pred = Document("d1", TEXT, [at("Rebels", "ACTOR", score=0.9), at("Kadugli", "ACTOR", score=0.99), at("Sunday", "LOCATION", score=0.6),
-                                 at("army", "ACTOR", score=0.7)])
+    marks = [("Rebels", "ACTOR", None), ("Kadugli", "ACTOR", None), ("Sunday", "LOCATION", None), ("army", "ACTOR", None)]
+    pred = Document("d1", TEXT, [replace(s, score=score) for s, score in zip(spans_from_marks(TEXT, marks), (0.9, 0.99, 0.6, 0.7))])
     found, missing = prediction_findings([GOLD], [pred])
     assert missing == []
     assert [(f.kind, f.text, f.score) for f in found] == [

@@ -10,16 +10,12 @@ import pytest
 
 from conflict_spans.document import Document, Span, check_spans, document_from_dict, ends_with_abbreviation, is_word_char, span_from_dict
 
-
-def span(text: str, surface: str, label: str, status: str | None = None, occurrence: int = 0) -> Span:
-    start = -1
-    for _ in range(occurrence + 1):
-        start = text.index(surface, start + 1)
-    return Span(start, start + len(surface), label, status)
+from support import spans_from_marks
 
 
-def doc(text: str, *spans: tuple, doc_id: str = "t-1") -> Document:
-    return Document(doc_id, text, [span(text, *s) for s in spans])
+def doc(text: str, *marks: tuple, doc_id: str = "t-1") -> Document:
+    """Spans as (surface, label[, status]) at each surface's first occurrence: in any order, overlapping or repeated."""
+    return Document(doc_id, text, spans_from_marks(text, marks, in_order=False))
 
 
 def codes(document: Document) -> list[str]:
@@ -30,15 +26,16 @@ def codes(document: Document) -> list[str]:
 
 def test_offsets_are_half_open_python_string_indices():
     text = "Drone strike on Kharkiv 🏙️ kills 3 people, Governor Oleh Syniehubov said."
-    s = span(text, "3 people", "CASUALTY", "killed")
+    (s,) = spans_from_marks(text, [("3 people", "CASUALTY", "killed")])
     assert text[s.start:s.end] == s.text_in(text) == "3 people"
     assert s.end - s.start == len("3 people")
 
 
 def test_span_to_dict_writes_status_and_text_only_when_present():
     text = "Gunmen killed 12 villagers in Zamfara."
-    assert span(text, "Zamfara", "LOCATION").to_dict(text) == {"start": 30, "end": 37, "label": "LOCATION", "text": "Zamfara"}
-    assert span(text, "12 villagers", "CASUALTY", "killed").to_dict() == {"start": 14, "end": 26, "label": "CASUALTY", "status": "killed"}
+    casualty, location = spans_from_marks(text, [("12 villagers", "CASUALTY", "killed"), ("Zamfara", "LOCATION")])
+    assert location.to_dict(text) == {"start": 30, "end": 37, "label": "LOCATION", "text": "Zamfara"}
+    assert casualty.to_dict() == {"start": 14, "end": 26, "label": "CASUALTY", "status": "killed"}
 
 
 def test_document_to_dict_sorts_spans_and_keeps_meta():
@@ -154,7 +151,7 @@ def test_a_span_covering_two_others_overlaps_each_of_them():
 
 def test_a_duplicated_span_is_an_overlap():
     text = "Gunmen killed 12 people."
-    problems = check_spans(Document("d", text, [span(text, "12 people", "CASUALTY", "killed")] * 2))
+    problems = check_spans(Document("d", text, spans_from_marks(text, [("12 people", "CASUALTY", "killed")]) * 2))
     assert [p.code for p in problems] == ["overlap"]
 
 

@@ -10,37 +10,36 @@ from conflict_spans.document import Document, Span
 from conflict_spans.evaluation.errorlist import (KINDS, classify, error_records, error_tasks, kind_counts, pair_spans, records_to_jsonl,
                                                  records_to_markdown)
 
+from support import spans_from_marks
+
 TEXT = "Rebels shelled Kadugli on Sunday, killing 12 civilians, the army said."
 
 
-def at(surface: str, label: str, status: str | None = None) -> Span:
-    start = TEXT.index(surface)
-    return Span(start, start + len(surface), label, status)
+GOLD_MARKS = [("Rebels", "ACTOR", None), ("Kadugli", "LOCATION", None), ("12 civilians", "CASUALTY", "killed"), ("army", "ATTRIBUTION", None)]
+REBELS, KADUGLI, CIVILIANS, ARMY = GOLD_MARKS
+GOLD = spans_from_marks(TEXT, GOLD_MARKS)
 
-
-GOLD = [at("Rebels", "ACTOR"), at("Kadugli", "LOCATION"), at("12 civilians", "CASUALTY", "killed"), at("army", "ATTRIBUTION")]
-
-# (name, predicted spans, expected kinds in text order)
+# (name, predicted spans as (surface, label, status) in text order, expected kinds in text order)
 CASES = [
-    ("perfect", GOLD, []),
-    ("missed", GOLD[:3], ["missed"]),
-    ("spurious", [*GOLD, at("Sunday", "ACTOR")], ["spurious"]),
-    ("wrong label", [GOLD[0], GOLD[1], GOLD[2], at("army", "ACTOR")], ["wrong-label"]),
-    ("boundary", [GOLD[0], GOLD[1], at("civilians", "CASUALTY"), GOLD[3]], ["boundary"]),
-    ("wrong label and boundary", [GOLD[0], at("Kadugli on Sunday", "ACTOR"), GOLD[2], GOLD[3]], ["wrong-label-boundary"]),
+    ("perfect", GOLD_MARKS, []),
+    ("missed", GOLD_MARKS[:3], ["missed"]),
+    ("spurious", [REBELS, KADUGLI, ("Sunday", "ACTOR", None), CIVILIANS, ARMY], ["spurious"]),
+    ("wrong label", [REBELS, KADUGLI, CIVILIANS, ("army", "ACTOR", None)], ["wrong-label"]),
+    ("boundary", [REBELS, KADUGLI, ("civilians", "CASUALTY", None), ARMY], ["boundary"]),
+    ("wrong label and boundary", [REBELS, ("Kadugli on Sunday", "ACTOR", None), CIVILIANS, ARMY], ["wrong-label-boundary"]),
     ("nothing predicted", [], ["missed"] * 4),
 ]
 
 
 @pytest.mark.parametrize("name,pred,kinds", CASES, ids=[c[0] for c in CASES])
 def test_error_kinds(name, pred, kinds):
-    records = error_records([Document("d1", TEXT, GOLD)], [Document("d1", TEXT, pred)])
+    records = error_records([Document("d1", TEXT, GOLD)], [Document("d1", TEXT, spans_from_marks(TEXT, pred))])
     assert [r.kind for r in records] == kinds
     assert all(r.doc_id == "d1" for r in records)
 
 
 def test_every_span_is_paired_exactly_once():
-    pred = [at("Rebels shelled", "ACTOR"), at("Kadugli", "ACTOR"), at("Sunday", "LOCATION"), at("army", "ATTRIBUTION")]
+    pred = spans_from_marks(TEXT, [("Rebels shelled", "ACTOR", None), ("Kadugli", "ACTOR", None), ("Sunday", "LOCATION", None), ARMY])
     pairs = pair_spans(GOLD, pred)
     assert sorted(g for g, _ in pairs if g) == sorted(GOLD)
     assert sorted(p for _, p in pairs if p) == sorted(pred)
@@ -54,7 +53,8 @@ def test_overlap_prefers_the_largest():
 
 
 def test_record_fields_and_context():
-    records = error_records([Document("d1", TEXT, GOLD)], [Document("d1", TEXT, [GOLD[0], GOLD[1], GOLD[2], at("army", "ACTOR")])], context=10)
+    pred = spans_from_marks(TEXT, [REBELS, KADUGLI, CIVILIANS, ("army", "ACTOR", None)])
+    records = error_records([Document("d1", TEXT, GOLD)], [Document("d1", TEXT, pred)], context=10)
     (r,) = records
     d = r.to_dict(TEXT)
     assert d["gold"] == {"start": r.start, "end": r.end, "label": "ATTRIBUTION", "text": "army"}
@@ -76,7 +76,7 @@ def test_label_studio_tasks_round_trip():
     from conflict_spans.annotation.labelstudio.config import schema_names
     from conflict_spans.annotation.labelstudio.results import results_to_spans
 
-    pred = [Span(GOLD[0].start, GOLD[0].end, "ACTOR", None, 0.9), GOLD[1], at("12 civilians", "CASUALTY", "killed"), at("army", "ACTOR")]
+    pred = [Span(GOLD[0].start, GOLD[0].end, "ACTOR", None, 0.9), GOLD[1], *spans_from_marks(TEXT, [CIVILIANS, ("army", "ACTOR", None)])]
     docs = [Document("d1", TEXT, GOLD), Document("d2", "No error here.", [])]
     preds = [Document("d1", TEXT, pred), Document("d2", "No error here.", [])]
     records = error_records(docs, preds)

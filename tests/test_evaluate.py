@@ -17,25 +17,23 @@ from conflict_spans.evaluation.scoring import strict_scores
 from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABEL_NAMES
 
+from support import spans_from_marks
+
 SENTENCES = [
     ("Rebels shelled Kadugli, killing 12 civilians, the army said.",
-     [("Rebels", "ACTOR"), ("Kadugli", "LOCATION"), ("12 civilians", "CASUALTY"), ("army", "ATTRIBUTION")]),
+     [("Rebels", "ACTOR"), ("Kadugli", "LOCATION"), ("12 civilians", "CASUALTY", "killed"), ("army", "ATTRIBUTION")]),
     ("Houthi drones struck a tanker off Hodeidah, officials said.",
      [("Houthi drones", "ACTOR"), ("Hodeidah", "LOCATION"), ("officials", "ATTRIBUTION")]),
     ("Militia fighters attacked Goma; 5 people died, the ministry said.",
-     [("Militia fighters", "ACTOR"), ("Goma", "LOCATION"), ("5 people", "CASUALTY"), ("ministry", "ATTRIBUTION")]),
+     [("Militia fighters", "ACTOR"), ("Goma", "LOCATION"), ("5 people", "CASUALTY", "killed"), ("ministry", "ATTRIBUTION")]),
     ("Ukraine's air force said 20 drones were shot down over Kyiv.",
      [("Ukraine's air force", "ATTRIBUTION"), ("Kyiv", "LOCATION")]),
 ]
 
 
 def make_doc(doc_id: str, index: int) -> Document:
-    text, marked = SENTENCES[index % len(SENTENCES)]
-    spans = []
-    for surface, label in marked:
-        start = text.index(surface)
-        spans.append(Span(start, start + len(surface), label, "killed" if label == "CASUALTY" else None))
-    return Document(doc_id, text, spans, {"conflict": "sudan"})
+    text, marks = SENTENCES[index % len(SENTENCES)]
+    return Document(doc_id, text, spans_from_marks(text, marks), {"conflict": "sudan"})
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ import pytest
 
 from conflict_spans.corpus.audit import DISAGREEMENT_KINDS, agreement_markdown, agreement_report
 from conflict_spans.corpus.io import read_documents
-from conflict_spans.document import Document, Span
+from conflict_spans.document import Document
+
+from support import spans_from_marks
 
 ROOT = Path(__file__).resolve().parents[1]
 IAA = ROOT / "corpus" / "iaa"
@@ -17,24 +19,22 @@ IAA = ROOT / "corpus" / "iaa"
 TEXT = "Rebels killed 12 people in Goma, the army said."
 
 
-def at(surface: str, label: str, status: str | None = None) -> Span:
-    start = TEXT.index(surface)
-    return Span(start, start + len(surface), label, status)
+def doc(*marks: tuple[str, str, str | None], doc_id: str = "d1") -> Document:
+    """TEXT with spans given as (surface, label, status), in text order."""
+    return Document(doc_id, TEXT, spans_from_marks(TEXT, list(marks)), {})
 
 
-def doc(*spans: Span, doc_id: str = "d1") -> Document:
-    return Document(doc_id, TEXT, list(spans), {})
-
+REBELS, ARMY = ("Rebels", "ACTOR", None), ("army", "ATTRIBUTION", None)
 
 # (case, first, second, expected disagreement kinds)
 CASES = [
-    ("identical", [at("Rebels", "ACTOR"), at("army", "ATTRIBUTION")], [at("Rebels", "ACTOR"), at("army", "ATTRIBUTION")], []),
-    ("only first", [at("Rebels", "ACTOR"), at("Goma", "LOCATION")], [at("Rebels", "ACTOR")], ["only-first"]),
-    ("only second", [], [at("Goma", "LOCATION")], ["only-second"]),
-    ("label", [at("army", "ACTOR")], [at("army", "ATTRIBUTION")], ["label"]),
-    ("boundary", [at("12", "CASUALTY", "killed")], [at("12 people", "CASUALTY", "killed")], ["boundary"]),
-    ("label and boundary", [at("the army", "ACTOR")], [at("army", "ATTRIBUTION")], ["label-boundary"]),
-    ("status", [at("12 people", "CASUALTY", "killed")], [at("12 people", "CASUALTY", "injured")], ["status"]),
+    ("identical", [REBELS, ARMY], [REBELS, ARMY], []),
+    ("only first", [REBELS, ("Goma", "LOCATION", None)], [REBELS], ["only-first"]),
+    ("only second", [], [("Goma", "LOCATION", None)], ["only-second"]),
+    ("label", [("army", "ACTOR", None)], [ARMY], ["label"]),
+    ("boundary", [("12", "CASUALTY", "killed")], [("12 people", "CASUALTY", "killed")], ["boundary"]),
+    ("label and boundary", [("the army", "ACTOR", None)], [ARMY], ["label-boundary"]),
+    ("status", [("12 people", "CASUALTY", "killed")], [("12 people", "CASUALTY", "injured")], ["status"]),
 ]
 
 
@@ -47,13 +47,13 @@ def test_disagreement_kinds(case, first, second, expected):
 
 
 def test_only_documents_both_sides_annotated_are_compared():
-    result = agreement_report([doc(at("Rebels", "ACTOR")), doc(doc_id="d2")], [doc(at("Rebels", "ACTOR"))])
+    result = agreement_report([doc(REBELS), doc(doc_id="d2")], [doc(REBELS)])
     assert result["documents"] == 1 and result["first_only_documents"] == 1
     assert result["micro"]["strict"]["f1"] == 1.0
 
 
 def test_markdown_states_the_command_and_every_label():
-    result = agreement_report([doc(at("army", "ACTOR"))], [doc(at("army", "ATTRIBUTION"))])
+    result = agreement_report([doc(("army", "ACTOR", None))], [doc(ARMY)])
     md = agreement_markdown(result, first="a", second="b")
     assert "conflict-spans audit a --agreement b" in md
     for row in ("| ACTOR |", "| CASUALTY |", "| LOCATION |", "| ATTRIBUTION |", "| micro |"):

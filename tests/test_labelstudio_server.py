@@ -110,3 +110,22 @@ def test_unreachable_server_is_a_clear_error(tmp_path, capsys):
 def test_argument_errors(argv, fragment, capsys):
     assert main(argv) == 1
     assert fragment in capsys.readouterr().err
+
+
+def test_a_running_process_is_alive_and_its_command_line_read_a_zombie_is_not_alive():
+    """is_alive and _cmdline (through psutil): a killed child that is not reaped yet is a zombie, so not alive."""
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "label-studio-lookalike"])
+    try:
+        assert server.is_alive(proc.pid)
+        assert server._cmdline(proc.pid).endswith("time.sleep(60) label-studio-lookalike")
+        proc.kill()  # not waited for: it stays a zombie until reaped
+        deadline = time.monotonic() + 10
+        while server.is_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not server.is_alive(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert not server.is_alive(proc.pid) and server._cmdline(proc.pid) == ""

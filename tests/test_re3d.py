@@ -11,6 +11,8 @@ from conflict_spans.document import Document, Span
 from conflict_spans.evaluation.re3d import RE3D_LABEL_MAP, evaluate_re3d, load_re3d_map, read_re3d
 from conflict_spans.problems import CorpusError
 
+from support import spans_from_marks
+
 TEXT_A = "The coalition said its aircraft struck positions near Raqqa on Tuesday."
 TEXT_B = "General Amir Haddad met the mayor of Mosul."
 
@@ -87,15 +89,10 @@ class Fixed:
         return [Document(d.id, d.text, self.spans.get(d.id, []), d.meta) for d in docs]
 
 
-def span(text: str, surface: str, label: str) -> Span:
-    start = text.index(surface)
-    return Span(start, start + len(surface), label)
-
-
 def test_evaluate_re3d_exact_and_overlap(re3d_root):
     predictor = Fixed({
-        "A": [span(TEXT_A, "coalition", "ATTRIBUTION"), span(TEXT_A, "Raqqa", "LOCATION")],  # overlap only, then exact
-        "B": [span(TEXT_B, "General Amir Haddad", "ACTOR"), span(TEXT_B, "Mosul", "LOCATION"),
+        "A": spans_from_marks(TEXT_A, [("coalition", "ATTRIBUTION"), ("Raqqa", "LOCATION")]),  # overlap only, then exact
+        "B": [*spans_from_marks(TEXT_B, [("General Amir Haddad", "ACTOR"), ("Mosul", "LOCATION")]),
               Span(0, 7, "CASUALTY", "killed")],  # CASUALTY is left out by the map
     })
     result = evaluate_re3d({"fixed": predictor}, re3d_root)

@@ -18,40 +18,38 @@ from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABEL_NAMES
 from conflict_spans.words import word_offsets
 
+from support import spans_from_marks
+
 TEXT = "Houthi drones struck a tanker off Hodeidah, the army said."
 
 
-def at(surface: str, label: str, text: str = TEXT, occurrence: int = 0) -> Span:
-    start = -1
-    for _ in range(occurrence + 1):
-        start = text.index(surface, start + 1)
-    return Span(start, start + len(surface), label)
+GOLD_MARKS = [("Houthi drones", "ACTOR"), ("Hodeidah", "LOCATION"), ("army", "ATTRIBUTION")]
+HOUTHI_DRONES, HODEIDAH, ARMY = GOLD_MARKS
+GOLD = spans_from_marks(TEXT, GOLD_MARKS)
 
-
-GOLD = [at("Houthi drones", "ACTOR"), at("Hodeidah", "LOCATION"), at("army", "ATTRIBUTION")]
-
-# (name, predicted spans, strict (tp, n_pred, n_gold),
+# (name, predicted spans as (surface, label) in text order, strict (tp, n_pred, n_gold),
 #  nervaluate counts per scheme as (correct, incorrect, partial, missed, spurious))
 CASES = [
-    ("perfect", GOLD, (3, 3, 3),
+    ("perfect", GOLD_MARKS, (3, 3, 3),
      {"strict": (3, 0, 0, 0, 0), "exact": (3, 0, 0, 0, 0), "partial": (3, 0, 0, 0, 0), "ent_type": (3, 0, 0, 0, 0)}),
-    ("wrong label, same offsets", [GOLD[0], GOLD[1], at("army", "ACTOR")], (2, 3, 3),
+    ("wrong label, same offsets", [HOUTHI_DRONES, HODEIDAH, ("army", "ACTOR")], (2, 3, 3),
      {"strict": (2, 1, 0, 0, 0), "exact": (3, 0, 0, 0, 0), "partial": (3, 0, 0, 0, 0), "ent_type": (2, 1, 0, 0, 0)}),
-    ("partial overlap, same label", [at("drones", "ACTOR"), GOLD[1], GOLD[2]], (2, 3, 3),
+    ("partial overlap, same label", [("drones", "ACTOR"), HODEIDAH, ARMY], (2, 3, 3),
      {"strict": (2, 1, 0, 0, 0), "exact": (2, 1, 0, 0, 0), "partial": (2, 0, 1, 0, 0), "ent_type": (3, 0, 0, 0, 0)}),
-    ("partial overlap, wrong label", [at("Houthi", "LOCATION"), GOLD[1], GOLD[2]], (2, 3, 3),
+    ("partial overlap, wrong label", [("Houthi", "LOCATION"), HODEIDAH, ARMY], (2, 3, 3),
      {"strict": (2, 1, 0, 0, 0), "exact": (2, 1, 0, 0, 0), "partial": (2, 0, 1, 0, 0), "ent_type": (2, 1, 0, 0, 0)}),
-    ("missed and spurious", [GOLD[0], at("tanker", "ACTOR"), GOLD[2]], (2, 3, 3),
+    ("missed and spurious", [HOUTHI_DRONES, ("tanker", "ACTOR"), ARMY], (2, 3, 3),
      {"strict": (2, 0, 0, 1, 1), "exact": (2, 0, 0, 1, 1), "partial": (2, 0, 0, 1, 1), "ent_type": (2, 0, 0, 1, 1)}),
     ("nothing predicted", [], (0, 0, 3),
      {"strict": (0, 0, 0, 3, 0), "exact": (0, 0, 0, 3, 0), "partial": (0, 0, 0, 3, 0), "ent_type": (0, 0, 0, 3, 0)}),
-    ("one prediction over two gold spans", [Span(GOLD[1].start, GOLD[2].end, "LOCATION")], (0, 1, 3),
+    ("one prediction over two gold spans", [("Hodeidah, the army", "LOCATION")], (0, 1, 3),
      {"strict": (0, 1, 0, 2, 0), "exact": (0, 1, 0, 2, 0), "partial": (0, 0, 1, 2, 0), "ent_type": (1, 0, 0, 2, 0)}),
 ]
 
 
-@pytest.mark.parametrize("name,pred,strict,schemes", CASES, ids=[c[0] for c in CASES])
-def test_hand_computed_cases(name, pred, strict, schemes):
+@pytest.mark.parametrize("name,marks,strict,schemes", CASES, ids=[c[0] for c in CASES])
+def test_hand_computed_cases(name, marks, strict, schemes):
+    pred = spans_from_marks(TEXT, marks)
     report = strict_scores([GOLD], [pred], LABEL_NAMES)
     tp, n_pred, n_gold = strict
     assert (report.micro.tp, report.micro.n_pred, report.micro.n_gold) == strict
@@ -64,7 +62,7 @@ def test_hand_computed_cases(name, pred, strict, schemes):
 
 
 def test_partial_credit_formula():
-    pred = [at("drones", "ACTOR"), GOLD[1], GOLD[2]]
+    pred = spans_from_marks(TEXT, [("drones", "ACTOR"), HODEIDAH, ARMY])
     partial = nervaluate_scores([GOLD], [pred], LABEL_NAMES)["partial"].overall
     assert partial.precision == pytest.approx(2.5 / 3)
     assert partial.recall == pytest.approx(2.5 / 3)
@@ -73,7 +71,7 @@ def test_partial_credit_formula():
 
 
 def test_wrong_label_per_label_rows():
-    report = strict_scores([GOLD], [[GOLD[0], GOLD[1], at("army", "ACTOR")]], LABEL_NAMES)
+    report = strict_scores([GOLD], [spans_from_marks(TEXT, [HOUTHI_DRONES, HODEIDAH, ("army", "ACTOR")])], LABEL_NAMES)
     assert report.per_label["ACTOR"].to_dict() == pytest.approx(
         {"precision": 0.5, "recall": 1.0, "f1": 2 / 3, "support": 1, "predicted": 2, "tp": 1, "fp": 1, "fn": 0})
     assert report.per_label["ATTRIBUTION"].recall == 0.0

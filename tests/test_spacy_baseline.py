@@ -17,25 +17,23 @@ from conflict_spans.evaluation.spacy_pipeline import (SPACY_LABEL_MAP, SPACY_PIP
 from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABEL_NAMES
 
+from support import spans_from_marks
+
 
 @pytest.fixture(scope="module")
 def base_nlp():
     return load_spacy_pipeline(SPACY_PIPELINE, enable=["ner"])
 
 
-def doc(doc_id: str, text: str, *marked: tuple[str, str]) -> Document:
-    spans = []
-    for surface, label in marked:
-        start = text.index(surface)
-        spans.append(Span(start, start + len(surface), label, "killed" if label == "CASUALTY" else None))
-    return Document(doc_id, text, spans)
+def doc(doc_id: str, text: str, *marks: tuple) -> Document:
+    return Document(doc_id, text, spans_from_marks(text, marks))
 
 
 TRAIN = [
     doc("t1", "Rebels shelled Kadugli, killing 12 civilians, the army said.",
-        ("Rebels", "ACTOR"), ("Kadugli", "LOCATION"), ("12 civilians", "CASUALTY"), ("army", "ATTRIBUTION")),
+        ("Rebels", "ACTOR"), ("Kadugli", "LOCATION"), ("12 civilians", "CASUALTY", "killed"), ("army", "ATTRIBUTION")),
     doc("t2", "Militia fighters attacked Goma; 5 people died, officials said.",
-        ("Militia fighters", "ACTOR"), ("Goma", "LOCATION"), ("5 people", "CASUALTY"), ("officials", "ATTRIBUTION")),
+        ("Militia fighters", "ACTOR"), ("Goma", "LOCATION"), ("5 people", "CASUALTY", "killed"), ("officials", "ATTRIBUTION")),
 ]
 
 

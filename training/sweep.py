@@ -1,7 +1,10 @@
 #!/usr/bin/env python
-"""Hyper-parameter sweep on the validation split (how the defaults were chosen).
+"""Hyper-parameter sweep on the validation split.
 
-    python training/sweep.py --grid training/configs/sweep.yaml --out runs/sweep --parallel 4
+    python training/sweep.py --grid GRID.yaml --out runs/sweep --parallel 4
+
+GRID.yaml maps train.py argument names to lists of values, e.g.
+``learning_rate: [0.0002, 0.0004]``; every combination is run.
 
 Each grid point runs training/train.py in its own process and writes one line
 to ``results.jsonl``: the arguments and the validation strict micro/per-label F1.

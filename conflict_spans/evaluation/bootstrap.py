@@ -1,9 +1,10 @@
-"""Bootstrap confidence intervals for strict F1, resampling documents.
+"""Bootstrap confidence intervals for strict F1 and CASUALTY status accuracy, resampling documents.
 
 Documents, not spans, are the unit of resampling: spans in one story are not
 independent. Every system scored on the same documents with the same seed sees
 the same resamples, so intervals are paired and the difference between two
 systems gets an interval of its own (:func:`paired_difference`).
+:func:`bootstrap_status_accuracy` draws the same resamples.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from conflict_spans.evaluation.scoring import DocSpans, strict_counts
+from conflict_spans.schema import LABELS_WITH_STATUS
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 13
@@ -92,3 +94,58 @@ def paired_difference(gold_docs: Sequence[DocSpans], pred_a: Sequence[DocSpans],
     out = _interval(micro[0][0] - micro[1][0], diff, confidence).to_dict()
     out["share_a_not_better"] = float((diff <= 0).mean()) if diff.size else 1.0
     return out
+
+
+STATUS_NOT_PREDICTED = "no predicted span of a label with a status (CASUALTY) carries a status"
+
+
+def status_predicted(pred_docs: Sequence[DocSpans]) -> bool:
+    """Whether a system predicts the status attribute: some predicted CASUALTY span carries one."""
+    return any(getattr(s, "status", None) is not None for spans in pred_docs for s in spans if s.label in LABELS_WITH_STATUS)
+
+
+def status_counts(gold_docs: Sequence[DocSpans], pred_docs: Sequence[DocSpans]) -> np.ndarray:
+    """Per-document ``[document, (matched, same status)]`` over spans of a label with a status (CASUALTY).
+
+    A gold span is matched when a predicted span has its offsets and label; it
+    has the same status when every predicted span at those offsets carries the
+    gold status (a span predicted twice with two statuses counts as wrong).
+    """
+    if len(gold_docs) != len(pred_docs):
+        raise ValueError(f"{len(gold_docs)} gold documents but {len(pred_docs)} predicted")
+    out = np.zeros((len(gold_docs), 2), dtype=np.int64)
+    for d, (gold, pred) in enumerate(zip(gold_docs, pred_docs)):
+        predicted: dict[tuple[int, int, str], set[str | None]] = {}
+        for s in pred:
+            if s.label in LABELS_WITH_STATUS:
+                predicted.setdefault((s.start, s.end, s.label), set()).add(getattr(s, "status", None))
+        for key, status in {(s.start, s.end, s.label): getattr(s, "status", None) for s in gold if s.label in LABELS_WITH_STATUS}.items():
+            if key in predicted:
+                out[d, 0] += 1
+                out[d, 1] += int(predicted[key] == {status})
+    return out
+
+
+def bootstrap_status_accuracy(gold_docs: Sequence[DocSpans], pred_docs: Sequence[DocSpans], *,
+                              n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
+                              confidence: float = DEFAULT_CONFIDENCE) -> dict:
+    """Status accuracy on matched CASUALTY spans, with a percentile interval over the resamples of :func:`bootstrap_f1`.
+
+    ``{"predicted": False, "note": ...}`` for a system whose spans carry no
+    status. Otherwise the counts, ``accuracy`` (None when no span matched) and
+    its ``interval``; a resample that draws no matched span has no accuracy
+    and is left out of the interval (``resamples_without_match`` counts them).
+    """
+    if not status_predicted(pred_docs):
+        return {"predicted": False, "note": STATUS_NOT_PREDICTED}
+    counts = status_counts(gold_docs, pred_docs)
+    matched, same = (int(v) for v in counts.sum(axis=0))
+    totals = resample_weights(len(gold_docs), n_resamples, seed) @ counts
+    drawn = totals[:, 0] > 0
+    point = same / matched if matched else None
+    return {
+        "predicted": True, "labels": sorted(LABELS_WITH_STATUS), "matched": matched, "same_status": same, "accuracy": point,
+        "interval": None if point is None else _interval(point, totals[drawn, 1] / totals[drawn, 0], confidence).to_dict(),
+        "resamples_without_match": int((~drawn).sum()),
+        "n_resamples": n_resamples, "seed": seed, "confidence": confidence, "unit": "document", "n_documents": len(gold_docs),
+    }

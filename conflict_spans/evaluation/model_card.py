@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from conflict_spans.corpus.io import atomic_write_text
-from conflict_spans.evaluation.report import PER_LABEL_HEADER, ci, coarse_table, main_table, pct, per_label_rows, table
+from conflict_spans.evaluation.report import PER_LABEL_HEADER, ci, coarse_table, main_table, pct, per_label_rows, status_table, table
 from conflict_spans.evaluation.results import Evaluation
 from conflict_spans.schema import LABEL_NAMES, SCHEMA_VERSION, TAGS
 
@@ -86,7 +86,9 @@ def known_limits(evaluation: Evaluation) -> list[str]:
         f"(`{evaluation.settings.get('out', 'eval/results')}/model/errors.md`) shows where it fails.",
         "ACTOR and ATTRIBUTION are roles of the same kind of phrase (spec T2, T4): the same name is a source in one sentence and an "
         "actor in the next, so the label depends on the verb, not on the name.",
-        "CASUALTY spans carry a status (killed / injured); this evaluation scores spans and labels only, not the status.",
+        "A CASUALTY span's status (killed / injured) is not learned: a rule reads it off the nearest outcome word in the sentence, "
+        "killed when there is none (conflict_spans/model/casualty_status.py). Its accuracy on the spans the model finds at gold "
+        "offsets is under Results.",
         "English conflict news only, written to the project's annotation spec (corpus/README.md says how the corpus was made); "
         "other genres, other languages and other span conventions will score lower.",
     ]
@@ -100,6 +102,16 @@ def known_limits(evaluation: Evaluation) -> list[str]:
         out.append(f"Out of domain (re3d, real reporting on Syria and Iraq, two merged classes): exact F1 {pct(r['exact']['f1'])}, "
                    f"overlap F1 {pct(r['overlap']['f1'])}; re3d's conventions differ from ours (articles, every person and organisation).")
     return out
+
+
+def status_sentence(status: dict[str, Any]) -> str:
+    """The model's CASUALTY status accuracy in one sentence (or why there is none)."""
+    if not status.get("predicted"):
+        return "CASUALTY status: not predicted (the model's CASUALTY spans carry no status)."
+    if status["accuracy"] is None:
+        return "CASUALTY status: no predicted CASUALTY span is at a gold CASUALTY span's offsets, so no status could be compared."
+    return (f"CASUALTY status (killed / injured): {status['same_status']} of the {status['matched']} CASUALTY spans predicted at gold "
+            f"offsets carry the gold status; accuracy {ci(status['interval'])} (bootstrap 95% interval over documents).")
 
 
 def trained_on(model_dir: Path, data_dir: str) -> str:
@@ -135,8 +147,10 @@ def model_card_markdown(model_dir: Path, evaluation: Evaluation) -> str:
               f"Strict = offsets and label match (zero_division=0); F1 with a bootstrap 95% interval over documents "
               f"({e.settings['n_resamples']} resamples, seed {e.settings['seed']}). Scores in %.", ""]
     lines += table(PER_LABEL_HEADER, per_label_rows(model))
+    lines += ["", status_sentence(model.status)]
     lines += ["", "### Beside the baselines", ""] + main_table(e)
     lines += ["", "Coarse view (ACTOR+ATTRIBUTION as one class, CASUALTY left out):", ""] + coarse_table(e)
+    lines += ["", "CASUALTY status on spans at gold offsets:", ""] + status_table(e)
     for name, diff in e.comparisons.items():
         lines.append(f"\n{name}: micro F1 difference {ci(diff)}.")
     if e.re3d is not None and "model" in e.re3d["systems"]:

@@ -2,7 +2,7 @@
 
 Layout under the output folder::
 
-    report.md, report.json          all systems side by side, re3d, paired differences
+    report.md, report.json          all systems side by side, CASUALTY status, re3d, paired differences
     <system>/per_label.md|.json     strict P/R/F1 with intervals, nervaluate counts per label
     <system>/confusion.png          word-level confusion matrix
     <system>/errors.jsonl|.md       every error, for review
@@ -149,6 +149,21 @@ def coarse_table(evaluation: Evaluation) -> list[str]:
     return table(header, rows)
 
 
+STATUS_HEADER = ["system", "matched CASUALTY spans", "same status", "accuracy [95% CI]"]
+
+
+def status_row(name: str, status: dict[str, Any]) -> list[Any]:
+    """One system's CASUALTY status accuracy: "not predicted" when its spans carry no status, never a 0."""
+    if not status.get("predicted"):
+        return [name, "—", "—", "not predicted"]
+    accuracy = "—" if status["accuracy"] is None else ci(status["interval"])
+    return [name, status["matched"], status["same_status"], accuracy]
+
+
+def status_table(evaluation: Evaluation) -> list[str]:
+    return table(STATUS_HEADER, [status_row(r.name, r.status) for r in evaluation.systems.values()])
+
+
 def re3d_section(re3d: dict[str, Any]) -> list[str]:
     data = re3d["data"]
     classes = re3d["classes"]
@@ -188,15 +203,21 @@ def report_markdown(evaluation: Evaluation, files: dict[str, dict[str, str]]) ->
     gold_counts = ", ".join(f"{l} {n}" for l, n in e.gold_counts().items())
     lines = [f"# Evaluation on the {e.split} split", "",
              f"{len(e.gold_docs)} documents from {e.data_dir} ({gold_counts}). Command: `{e.command}`", "",
-             "Strict = offsets and label match (seqeval's strict IOB2 entity score, zero_division=0); micro F1 with a "
+             "Strict = offsets and label match, zero_division=0: computed by conflict_spans/evaluation/scoring.py and tested equal to "
+             "seqeval's strict IOB2 mode on flat, word-aligned spans (tests/test_scoring.py); micro F1 with a "
              f"bootstrap 95% interval ({e.settings['n_resamples']} resamples of documents, seed {e.settings['seed']}). "
-             "exact / partial / type are nervaluate's schemes. Scores in %.", "",
+             "exact / partial / type are nervaluate's schemes, computed in the same module and tested equal to nervaluate 1.2.1. "
+             "Scores in %.", "",
              "## All systems, same split", ""]
     lines += main_table(e)
     lines += ["", "## Coarse view: the classes a pretrained NER can express", "",
               f"Labels mapped by {e.settings['coarse_map']} ({mapping_text(e.coarse_map)}): "
               "fair to baselines that cannot tell a source from an actor or predict casualties.", ""]
     lines += coarse_table(e)
+    lines += ["", "## CASUALTY status (killed / injured)", "",
+              "Of the CASUALTY spans a system predicts at a gold CASUALTY span's offsets, how many carry the gold status; accuracy "
+              "with a bootstrap 95% interval over the same resamples of documents. \"not predicted\": the system's spans carry no status.", ""]
+    lines += status_table(e)
     if e.comparisons:
         lines += ["", "## Paired differences (micro F1, same resamples)", ""]
         lines += table(["systems", "difference [95% CI]", "share of resamples where the first is not better"],

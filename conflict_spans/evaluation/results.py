@@ -32,6 +32,7 @@ class SystemResult:
     coarse: dict[str, Any]
     confusion: tuple[np.ndarray, tuple[str, ...]]
     errors: list[ErrorRecord]
+    status: dict[str, Any]  # CASUALTY status accuracy on matched spans (bootstrap.bootstrap_status_accuracy)
     info: dict[str, Any] = field(default_factory=dict)
 
     def notes(self) -> list[tuple[str, str]]:
@@ -56,6 +57,7 @@ class SystemResult:
             "strict": self.strict.to_dict(),
             "nervaluate": {s: r.to_dict() for s, r in self.schemes.items()},
             "bootstrap": self.bootstrap,
+            "status": self.status,
             "coarse": self.coarse,
             "word_confusion": {"axis": list(axis), "matrix": matrix.tolist()},
             "errors": kind_counts(self.errors),

@@ -3,8 +3,9 @@
 :func:`evaluate` builds the systems, predicts the held-out split once per
 system (gold spans removed), scores every prediction with the same functions
 (:mod:`conflict_spans.evaluation.scoring`, :mod:`conflict_spans.evaluation.bootstrap`), lists the
-errors, evaluates on re3d when asked, writes the report and, for our model,
-``MODEL_CARD.md`` next to it.
+errors, scores the CASUALTY status of every system that predicts one (on
+spans whose offsets match gold), evaluates on re3d when asked, writes the
+report and, for our model, ``MODEL_CARD.md`` next to it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from conflict_spans.corpus.build import load_splits
 from conflict_spans.document import Document
 from conflict_spans.evaluation.baselines import BASELINES, SPACY_LABEL_MAP, BaselineContext
-from conflict_spans.evaluation.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_f1, paired_difference
+from conflict_spans.evaluation.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_f1, bootstrap_status_accuracy, paired_difference
 from conflict_spans.evaluation.errorlist import error_records
 from conflict_spans.evaluation.model_card import write_model_card
 from conflict_spans.evaluation.predictors import Predictions, Predictor, load_model_predictor, predict_checked
@@ -79,6 +80,7 @@ def score_system(name: str, description: str, split: str, gold_docs: Sequence[Do
         coarse=coarse,
         confusion=word_confusion([d.text for d in gold_docs], gold, pred, LABEL_NAMES),
         errors=error_records(gold_docs, predictions.docs),
+        status=bootstrap_status_accuracy(gold, pred, n_resamples=n_resamples, seed=seed),
         info=info or {},
     )
 

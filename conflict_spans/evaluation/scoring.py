@@ -7,8 +7,8 @@ predicted, one list per document); a span is anything with ``start``, ``end``
 
 - :func:`strict_scores`: precision, recall and F1 per label, micro and macro.
   A prediction counts only when its offsets and its label both equal a gold
-  span's. On spans that start and end on words this is seqeval's strict IOB2
-  entity score; ``zero_division`` is 0 throughout (a ratio with an empty
+  span's. On flat spans that start and end on words this equals seqeval's
+  strict IOB2 entity score; ``zero_division`` is 0 throughout (a ratio with an empty
   denominator is 0, never a warning or NaN). The macro average runs over the
   labels that occur in gold or predictions, as seqeval and scikit-learn do.
 - :func:`nervaluate_scores`: the four schemes of nervaluate 1.2.1 (strict,

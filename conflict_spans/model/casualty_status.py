@@ -2,7 +2,10 @@
 
 The tagger predicts the four labels; the status attribute is read off the
 nearest outcome cue in the same sentence (spec C5: the verb carries it). This
-is a transparent rule, evaluated on the corpus by ``eval`` like everything else.
+is a transparent rule. The evaluation scores it on the CASUALTY spans a system
+predicts at gold offsets (``bootstrap_status_accuracy`` in
+``conflict_spans/evaluation/bootstrap.py``): ``report.json`` (each system's
+``status``), the "CASUALTY status" table of ``report.md`` and the model card.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import psutil
+
 from conflict_spans import problems as catalogue
 from conflict_spans.paths import WORK_DIR
 
@@ -148,27 +150,20 @@ def server_env(data_dir: Path, credentials: Credentials) -> dict[str, str]:
 
 
 def is_alive(pid: int) -> bool:
+    """Whether ``pid`` is a running process: a zombie (exited, not yet reaped) is not."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() not in {psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD}
+    except psutil.NoSuchProcess:  # ZombieProcess included
         return False
-    except PermissionError:
+    except psutil.AccessDenied:  # another user's process: it exists
         return True
-    return _status(pid) not in {"Z", "X"}
-
-
-def _status(pid: int) -> str:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    return stat.rsplit(")", 1)[-1].split()[0]
 
 
 def _cmdline(pid: int) -> str:
+    """The process's command line, arguments joined by spaces; empty when it is gone or unreadable."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
+        return " ".join(psutil.Process(pid).cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
         return ""
 
 
