@@ -16,7 +16,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "conflict_spans"
 CORE = {"conflict_spans.schema", "conflict_spans.document", "conflict_spans.problems", "conflict_spans.paths",
         "conflict_spans.resources"}
 TEXT = {"conflict_spans.align", "conflict_spans.words"}
-STAGES = ("corpus", "model", "evaluation", "annotation")
+STAGES = ("corpus", "model", "evaluation", "annotation", "records")
 # the pure modules of another stage that a stage may use (ARCHITECTURE.md, "Between stages")
 PURE = {
     "model": {"conflict_spans.evaluation.scoring"},
@@ -24,8 +24,10 @@ PURE = {
                    "conflict_spans.annotation.labelstudio.results", "conflict_spans.annotation.labelstudio.tasks"},
     "annotation": set(),
     "corpus": set(),
+    "records": set(),
 }
-STAGE_MAY_USE = {"corpus": set(), "model": {"corpus"}, "annotation": {"corpus", "model"}, "evaluation": {"corpus", "model"}}
+STAGE_MAY_USE = {"corpus": set(), "model": {"corpus"}, "annotation": {"corpus", "model"}, "evaluation": {"corpus", "model", "records"},
+                 "records": {"corpus"}}
 
 
 def module_name(path: Path) -> str:

@@ -1,0 +1,1 @@
+"""The records stage: casualty figures as rows."""
