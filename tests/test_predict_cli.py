@@ -133,7 +133,14 @@ def test_every_word_is_its_own_span(models, tmp_path) -> None:
         words = {}
         for (s, e), wid in zip(pieces["offset_mapping"], pieces.word_ids()):
             words.setdefault(wid, [s, e])[1] = e
-        assert len(surfaces) == len(words)
+        # a word without a letter or digit ("," "😢") leaves no valid span, and the pieces of a CJK word become one span
+        merged: list[list[int]] = []
+        for s, e in sorted(w for w in words.values() if any(is_word_char(c) for c in text[w[0]:w[1]])):
+            if merged and s == merged[-1][1] and is_word_char(text[s - 1]) and is_word_char(text[s]):
+                merged[-1][1] = e
+            else:
+                merged.append([s, e])
+        assert len(surfaces) == len(merged)
         assert all(s["label"] == "LOCATION" for s in record["spans"])
     by_id = {r["id"]: r for r in read_output(tmp_path / "out.jsonl")}
     surfaces = {by_id["combining"]["text"][s["start"]:s["end"]] for s in by_id["combining"]["spans"]}
@@ -150,7 +157,11 @@ def test_one_span_covers_the_whole_text_across_emoji_and_crlf(models, tmp_path) 
         text = record["text"]
         [span] = record["spans"]
         first = next(i for i, c in enumerate(text) if not c.isspace() and c != "\u200b")
-        assert span["start"] == first and text[span["end"]:].strip() == ""
+        # the span runs to the last letter or digit before the first line break (spec G1, G10)
+        end = next((i for i in range(first, len(text)) if text[i] in "\r\n"), len(text))
+        while not is_word_char(text[end - 1]):
+            end -= 1
+        assert span["start"] == first and span["end"] == end
         assert span["label"] == "CASUALTY" and span["status"] in STATUS_VALUES
 
 

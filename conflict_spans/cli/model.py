@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from conflict_spans.document import Document
-from conflict_spans.problems import CorpusError, Problem
 
 
 def read_inputs(paths: list[Path]) -> list[Document]:

