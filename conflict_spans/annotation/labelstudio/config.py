@@ -15,7 +15,6 @@ from conflict_spans import problems as catalogue
 from conflict_spans.problems import CorpusError
 from conflict_spans.schema import LABELS, LABELS_WITH_STATUS, STATUS_ATTRIBUTE, STATUS_VALUES
 
-
 TEXT_TAG_NAME = "text"
 TEXT_DATA_KEY = "text"  # task.data key holding the document text
 DOC_ID_DATA_KEY = "doc_id"  # task.data key holding the corpus document id
