@@ -235,9 +235,9 @@ def cmd_backend(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop)
     predictor = load_predictor(args.model)
     server, thread = serve_in_thread(predictor, port=args.port)
-    url = server_url(server)
-    _info(f"ML backend for model {predictor.model_version!r} at {url} (Ctrl-C stops it)")
-    try:
+    try:  # entered before the announcement: a signal right after it must still end in a clean stop
+        url = server_url(server)
+        _info(f"ML backend for model {predictor.model_version!r} at {url} (Ctrl-C stops it)")
         if args.project:
             from conflict_spans.annotation.labelstudio.client import connect_ml_backend, require_project, retrieve_predictions
 
