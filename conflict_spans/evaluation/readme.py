@@ -59,6 +59,11 @@ def render(test: dict[str, Any], validation: dict[str, Any] | None = None) -> st
     if test.get("comparisons"):
         lines += ["", "Paired differences on test (micro F1, same resamples): "
                   + "; ".join(f"{k} {_ci(v)}" for k, v in test["comparisons"].items()) + "."]
+    status = {name: s["status"] for name, s in test["systems"].items() if s.get("status", {}).get("predicted")}
+    if status:
+        lines += ["", "CASUALTY status (killed or injured) on test, on CASUALTY spans whose offsets match gold: " + "; ".join(
+            f"{name} {st['same_status']} of {st['matched']} right, {_pct(st['accuracy'])} [{_pct(st['interval']['low'])}, {_pct(st['interval']['high'])}]"
+            for name, st in status.items()) + "; the spaCy baselines predict no status."]
     if test.get("re3d"):
         r = test["re3d"]
         lines += ["", f"Out of domain, re3d ({r['data']['documents']} real Syria/Iraq documents, evaluation only, classes "
