@@ -259,26 +259,27 @@ def check_output_file(path: Path, *, inputs: Iterable[Path] = (), option: str = 
     """
     if path.is_dir():
         raise CorpusError(catalogue.output_is_folder(path, option))
-    ancestor = path.parent
-    while not ancestor.exists() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if ancestor.exists() and not ancestor.is_dir():
-        raise CorpusError(catalogue.output_parent_not_folder(path, ancestor, option))
+    _check_ancestor_is_folder(path, option)
     target = path.resolve()
     for source in inputs:
         if str(source) not in ("-", "/dev/stdin") and Path(source).resolve() == target:
             raise CorpusError(catalogue.output_is_input(path, option))
 
 
-def check_output_folder(path: Path, *, option: str) -> None:
-    """Raise before any work when ``path`` cannot be (or become) a folder: it, or an ancestor, is a file."""
-    if path.exists() and not path.is_dir():
-        raise CorpusError(catalogue.output_folder_is_file(path, option))
+def _check_ancestor_is_folder(path: Path, option: str) -> None:
+    """Raise when the nearest existing ancestor of ``path`` is a file, so that ``path`` could never be created."""
     ancestor = path.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if ancestor.exists() and not ancestor.is_dir():
         raise CorpusError(catalogue.output_parent_not_folder(path, ancestor, option))
+
+
+def check_output_folder(path: Path, *, option: str) -> None:
+    """Raise before any work when ``path`` cannot be (or become) a folder: it, or an ancestor, is a file."""
+    if path.exists() and not path.is_dir():
+        raise CorpusError(catalogue.output_folder_is_file(path, option))
+    _check_ancestor_is_folder(path, option)
 
 
 # ---- writing ------------------------------------------------------------------------------
