@@ -14,7 +14,7 @@ from typing import Any
 
 from conflict_spans import problems as catalogue
 from conflict_spans.problems import Problem
-from conflict_spans.schema import LABEL_NAMES, LABELS_WITH_STATUS, STATUS_VALUES
+from conflict_spans.schema import LABEL_NAMES, LABELS_WITH_STATUS, RELATION_BY_NAME, RELATION_NAMES, STATUS_VALUES
 
 
 @dataclass(frozen=True)
@@ -56,20 +56,54 @@ class Span:
         return out
 
 
+@dataclass(frozen=True)
+class Relation:
+    """A typed link from a ``head`` span (always a CASUALTY) to a ``tail`` span (schema ``RELATIONS``)."""
+    head: Span
+    tail: Span
+    type: str
+    score: float | None = field(default=None, compare=False)
+
+    def _key(self) -> tuple:
+        order = RELATION_NAMES.index(self.type) if self.type in RELATION_NAMES else len(RELATION_NAMES)
+        return (self.head._key(), order, self.tail._key())
+
+    def __lt__(self, other: "Relation") -> bool:
+        return self._key() < other._key()
+
+
 @dataclass
 class Document:
     id: str
     text: str
     spans: list[Span]
     meta: dict[str, Any] = field(default_factory=dict)
+    relations: list[Relation] = field(default_factory=list)
 
     def to_dict(self, with_span_text: bool = True) -> dict[str, Any]:
+        spans = sorted(self.spans)
         return {
             "id": self.id,
             "text": self.text,
-            "spans": [s.to_dict(self.text if with_span_text else None) for s in sorted(self.spans)],
+            "spans": [s.to_dict(self.text if with_span_text else None) for s in spans],
+            "relations": relations_to_dicts(self.relations, spans, self.id),
             "meta": self.meta,
         }
+
+
+def relations_to_dicts(relations: list[Relation], spans: list[Span], record: str = "") -> list[dict[str, Any]]:
+    """``{"from", "to", "type"}`` with indices into ``spans`` (the order the record stores them in)."""
+    index = {span: i for i, span in enumerate(spans)}
+    out = []
+    for rel in sorted(relations):
+        if rel.head not in index or rel.tail not in index:
+            end = rel.head if rel.head not in index else rel.tail
+            raise ValueError(f"{record}: a {rel.type} relation ends at {end.label} [{end.start}, {end.end}), which is not a span of the document")
+        item: dict[str, Any] = {"from": index[rel.head], "to": index[rel.tail], "type": rel.type}
+        if rel.score is not None:
+            item["score"] = round(float(rel.score), 6)
+        out.append(item)
+    return out
 
 
 def is_word_char(ch: str) -> bool:
@@ -150,7 +184,34 @@ def document_from_dict(raw: Any, *, path: str | None = None, line: int | None = 
             spans.append(span)
     if len(spans) != len(raw["spans"]):
         return None, problems
-    return Document(str(rid), text, spans, dict(meta)), problems
+    relations, relation_problems = relations_from_list(raw.get("relations", []), spans, text, **where)
+    if relation_problems:
+        return None, problems + relation_problems
+    return Document(str(rid), text, spans, dict(meta), relations), problems
+
+
+def relations_from_list(raw: Any, spans: list[Span], text: str, **where) -> tuple[list[Relation], list[Problem]]:
+    """Read a record's ``relations``; ``from`` and ``to`` index its ``spans`` list as written."""
+    if raw is None:
+        return [], []
+    if not isinstance(raw, list):
+        return [], [catalogue.relations_not_list(raw, **where)]
+    relations: list[Relation] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or any(k not in item for k in ("from", "to", "type")):
+            problems.append(catalogue.relation_malformed(i, item, **where))
+            continue
+        ends = [item["from"], item["to"]]
+        if any(not isinstance(e, int) or isinstance(e, bool) or not 0 <= e < len(spans) for e in ends):
+            problems.append(catalogue.relation_end_missing(i, item, len(spans), **where))
+            continue
+        if not isinstance(item["type"], str):
+            problems.append(catalogue.relation_unknown_type(i, repr(item["type"]), RELATION_NAMES, **where))
+            continue
+        score = item.get("score")
+        relations.append(Relation(spans[item["from"]], spans[item["to"]], item["type"], score))
+    return relations, problems
 
 
 def span_from_dict(rs: Any, text: str, *, index: int, **where) -> tuple[Span | None, list[Problem]]:
@@ -199,7 +260,56 @@ def check_schema(doc: Document, *, path: str | None = None, line: int | None = N
     unknown status, or a status on another label, is refused here.
     """
     where = {"path": path, "line": line, "record": doc.id}
-    return [p for span in sorted(doc.spans) for p in _schema_problems(span, _describe(span, doc.text), require_status=False, **where)]
+    problems = [p for span in sorted(doc.spans) for p in _schema_problems(span, _describe(span, doc.text), require_status=False, **where)]
+    return problems + _relation_schema_problems(doc, **where)
+
+
+def _relation_schema_problems(doc: Document, **where) -> list[Problem]:
+    """Relation types the schema does not know, ends that are not spans, and labels the type does not allow."""
+    problems: list[Problem] = []
+    spans = set(doc.spans)
+    for rel in sorted(doc.relations):
+        desc = f"{rel.type} {_describe(rel.head, doc.text)} -> {_describe(rel.tail, doc.text)}"
+        kind = RELATION_BY_NAME.get(rel.type)
+        if kind is None:
+            problems.append(catalogue.relation_unknown_type(desc, rel.type, RELATION_NAMES, **where))
+        elif rel.head not in spans or rel.tail not in spans:
+            problems.append(catalogue.relation_end_not_span(desc, **where))
+        elif rel.head == rel.tail:
+            problems.append(catalogue.relation_self(desc, **where))
+        elif (rel.head.label, rel.tail.label) != (kind.head, kind.tail):
+            problems.append(catalogue.relation_labels(desc, rel.type, kind.head, kind.tail, **where))
+    return problems
+
+
+def check_relations(doc: Document, *, path: str | None = None, line: int | None = None) -> list[Problem]:
+    """The rules of annotation/LINKS.md that code can check, beyond the schema: one link per
+    head for single-valued types, ``restates`` to an earlier first mention, same status, no duplicates."""
+    where = {"path": path, "line": line, "record": doc.id}
+    problems: list[Problem] = []
+    seen: set[Relation] = set()
+    single: dict[tuple[Span, str], Relation] = {}
+    grouped = {rel.head for rel in doc.relations if RELATION_BY_NAME.get(rel.type) is not None and RELATION_BY_NAME[rel.type].ordered}
+    for rel in sorted(doc.relations):
+        kind = RELATION_BY_NAME.get(rel.type)
+        if kind is None or (rel.head.label, rel.tail.label) != (kind.head, kind.tail):
+            continue  # a schema problem, reported by check_schema
+        desc = f"{rel.type} {_describe(rel.head, doc.text)} -> {_describe(rel.tail, doc.text)}"
+        if rel in seen:
+            problems.append(catalogue.relation_duplicate(desc, **where))
+            continue
+        seen.add(rel)
+        if kind.single:
+            other = single.setdefault((rel.head, rel.type), rel)
+            if other is not rel:
+                problems.append(catalogue.relation_not_single(desc, rel.type, _describe(other.tail, doc.text), **where))
+        if kind.ordered and rel.tail.start >= rel.head.start:
+            problems.append(catalogue.relation_not_earlier(desc, **where))
+        elif kind.ordered and rel.tail in grouped:
+            problems.append(catalogue.relation_not_first(desc, **where))
+        if kind.head == kind.tail and rel.head.status != rel.tail.status:
+            problems.append(catalogue.relation_status(desc, rel.head.status, rel.tail.status, **where))
+    return problems
 
 
 # Line breaks as str.splitlines() knows them, less the old file/group/record separators.

@@ -424,3 +424,73 @@ def predicted_spans_adjusted(adjusted: int, total: int, *, cut: int, trimmed: in
     return Problem("predicted-span", f"{adjusted} of the model's {total} spans were adjusted to the span rules (spec G1, G2, G10): " + ", ".join(parts),
                    "nothing to do: the written spans pass the checks of `conflict-spans validate`; many adjustments suggest the model needs more training",
                    value=f"{adjusted} adjusted, {dropped} dropped", severity="warning")
+
+
+# ---- relations between spans (annotation/LINKS.md) ------------------------------------------
+
+_RELATION_FORM = 'write relations as {"from": i, "to": j, "type": T}, i and j indexing the record\'s spans list'
+
+
+def relations_not_list(value, **where) -> Problem:
+    return Problem("relations", "relations must be a list", _RELATION_FORM, value=type(value).__name__, **where)
+
+
+def relation_malformed(index: int, item, **where) -> Problem:
+    return Problem("relation", f"relation #{index} is not an object with from, to and type", _RELATION_FORM, value=repr(item), **where)
+
+
+def relation_end_missing(index: int, item, n_spans: int, **where) -> Problem:
+    return Problem("relation-end", f"relation #{index} points to a span that does not exist (the record has {n_spans} spans, numbered from 0)",
+                   "make from and to indices of existing spans; after adding or removing spans, renumber the relations", value=repr(item), **where)
+
+
+def relation_unknown_type(desc, value: str, known, **where) -> Problem:
+    what = f"relation #{desc}" if isinstance(desc, int) else f"relation {desc}"
+    return Problem("relation-type", f"{what} has an unknown type", f"use one of {', '.join(known)} (conflict_spans/schema.py RELATIONS)", value=value, **where)
+
+
+def relation_end_not_span(desc: str, **where) -> Problem:
+    return Problem("relation-end", f"relation {desc} ends at a span the document does not have", "link existing spans only; drop or move the link when a span is removed", **where)
+
+
+def relation_self(desc: str, **where) -> Problem:
+    return Problem("relation-self", f"relation {desc} links a span to itself", "link two different spans", **where)
+
+
+def relation_labels(desc: str, type_: str, head: str, tail: str, **where) -> Problem:
+    return Problem("relation-labels", f"relation {desc}: a {type_} link goes from {head} to {tail}", f"link a {head} span to a {tail} span, or use the type that fits (annotation/LINKS.md)", **where)
+
+
+def relation_duplicate(desc: str, **where) -> Problem:
+    return Problem("relation-duplicate", f"relation {desc} is given twice", "keep one copy", **where)
+
+
+def relation_not_single(desc: str, type_: str, other: str, **where) -> Problem:
+    return Problem("relation-single", f"relation {desc}: the head already has a {type_} link (to {other})", f"a figure has at most one {type_} link; keep the right one (annotation/LINKS.md)", **where)
+
+
+def relation_not_earlier(desc: str, **where) -> Problem:
+    return Problem("relation-order", f"relation {desc} points forward", "link a later mention to the first mention of the figure (LINKS.md K5)", **where)
+
+
+def relation_not_first(desc: str, **where) -> Problem:
+    return Problem("relation-first", f"relation {desc} points to a mention that itself restates another", "link every restatement to the first mention of the figure (LINKS.md K5)", **where)
+
+
+def relation_status(desc: str, head_status, tail_status, **where) -> Problem:
+    return Problem("relation-status", f"relation {desc} joins a {head_status} figure and a {tail_status} figure", "part_of and restates join figures of the same status (LINKS.md K4, K5)", **where)
+
+
+def markup_relation_line(value: str, **where) -> Problem:
+    return Problem("markup", "a line after '--- relations' must be 'FROM TYPE TO', optionally followed by '# \"from text\" -> \"to text\"'",
+                   "write one link per line with span numbers counted from 0 in text order (annotation/LINKS.md)", value=value, **where)
+
+
+def markup_relation_number(value: str, n_spans: int, **where) -> Problem:
+    return Problem("markup", f"a link names a span number the document does not have (it has {n_spans} spans, numbered 0 to {n_spans - 1})",
+                   "renumber the links after adding or removing spans", value=value, **where)
+
+
+def markup_relation_quotes(value: str, found: tuple[str, str], **where) -> Problem:
+    return Problem("markup", f"the quoted texts do not match the numbered spans, which are {found[0]!r} and {found[1]!r}",
+                   "the span numbers have drifted (a span was added or removed): renumber the link, or fix the quotes", value=value, **where)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: relations between spans
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,35 @@ LABEL_NAMES: tuple[str, ...] = tuple(label.name for label in LABELS)
 STATUS_ATTRIBUTE = "status"
 STATUS_VALUES: tuple[str, ...] = ("killed", "injured")
 LABELS_WITH_STATUS: frozenset[str] = frozenset({"CASUALTY"})
+
+
+
+@dataclass(frozen=True)
+class RelationType:
+    """A link between two spans: ``head`` label -> ``tail`` label.
+
+    ``single`` means a head span has at most one outgoing link of this type.
+    ``ordered`` means the tail comes before the head in the text.
+    """
+    name: str
+    head: str
+    tail: str
+    description: str
+    single: bool = False
+    ordered: bool = False
+
+
+RELATIONS: tuple[RelationType, ...] = (
+    RelationType("source", "CASUALTY", "ATTRIBUTION", "Who gives the figure: the source the text attributes it to"),
+    RelationType("location", "CASUALTY", "LOCATION", "Where the people were killed or injured, as the text places it"),
+    RelationType("perpetrator", "CASUALTY", "ACTOR", "Who killed or injured them, when the text says so"),
+    RelationType("part_of", "CASUALTY", "CASUALTY", "A sub-count inside a total (\"including 92 civilians\")", single=True),
+    RelationType("restates", "CASUALTY", "CASUALTY", "A later mention of the same figure, linked to its first mention", single=True, ordered=True),
+)
+RELATION_NAMES: tuple[str, ...] = tuple(r.name for r in RELATIONS)
+RELATION_BY_NAME: dict[str, RelationType] = {r.name: r for r in RELATIONS}
+# Relations that put the same people in one group: their tails are earlier mentions.
+GROUPING_RELATION = "restates"
 
 CODE_TO_LABEL: dict[str, str] = {label.code: label.name for label in LABELS}
 LABEL_TO_CODE: dict[str, str] = {label.name: label.code for label in LABELS}

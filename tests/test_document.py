@@ -42,7 +42,8 @@ def test_document_to_dict_sorts_spans_and_keeps_meta():
     d = doc("Gunmen killed 12 villagers in Zamfara.", ("Zamfara", "LOCATION"), ("Gunmen", "ACTOR"))
     d.meta = {"conflict": "nigeria"}
     out = d.to_dict()
-    assert list(out) == ["id", "text", "spans", "meta"]
+    assert list(out) == ["id", "text", "spans", "relations", "meta"]
+    assert out["relations"] == []
     assert [s["text"] for s in out["spans"]] == ["Gunmen", "Zamfara"]
     assert "text" not in d.to_dict(with_span_text=False)["spans"][0]
 
@@ -193,7 +194,7 @@ def test_bad_records_are_problems_not_exceptions(name, raw, code, fragment):
 
 
 def test_a_good_record_reads_back_to_the_same_dict():
-    raw = {"id": "r-1", "text": TEXT, "spans": [{"start": 11, "end": 16, "label": "LOCATION", "text": "Odesa"}], "meta": {"conflict": "ukraine"}}
+    raw = {"id": "r-1", "text": TEXT, "spans": [{"start": 11, "end": 16, "label": "LOCATION", "text": "Odesa"}], "relations": [], "meta": {"conflict": "ukraine"}}
     document, problems = document_from_dict(raw)
     assert problems == []
     assert document.to_dict() == raw

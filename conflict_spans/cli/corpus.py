@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from conflict_spans.cli.util import print_problems
@@ -59,12 +60,16 @@ def cmd_markup(args: argparse.Namespace) -> int:
 
 
 def cmd_conll(args: argparse.Namespace) -> int:
-    from conflict_spans.corpus.formats import write_conll
+    from conflict_spans.corpus.formats import dropped_relations, write_conll
     from conflict_spans.corpus.io import check_output_file, read_documents
 
     output = Path(args.output)
     check_output_file(output, inputs=[Path(args.input)], option="OUTPUT")
-    write_conll(output, read_documents(Path(args.input)))
+    docs = read_documents(Path(args.input))
+    write_conll(output, docs)
+    warning = dropped_relations(docs, str(output))
+    if warning is not None:
+        print(warning.format(), file=sys.stderr)
     print(f"wrote {args.output}")
     return 0
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from conflict_spans.align import Word, spans_to_word_tags, word_tags_to_spans
 from conflict_spans.corpus.io import atomic_write_text
-from conflict_spans.document import Document, Span, check_schema
+from conflict_spans.document import Document, Relation, Span, check_schema, relations_to_dicts
 from conflict_spans.problems import CorpusError, Problem
-from conflict_spans.schema import TAGS
+from conflict_spans.schema import RELATION_NAMES, TAGS
 from conflict_spans.words import word_offsets
 
 
@@ -35,7 +35,7 @@ def _status_of(doc: Document) -> list[str]:
 
 
 def features() -> Any:
-    from datasets import ClassLabel, Features
+    from datasets import ClassLabel, Features, List
     from datasets import Sequence as HFSequence
     from datasets import Value
 
@@ -47,12 +47,14 @@ def features() -> Any:
         "token_ends": HFSequence(Value("int32")),
         "ner_tags": HFSequence(ClassLabel(names=list(TAGS))),
         "span_status": HFSequence(Value("string")),
+        # links between the spans that ner_tags encode, numbered from 0 in text order
+        "relations": List({"from": Value("int32"), "to": Value("int32"), "type": ClassLabel(names=list(RELATION_NAMES))}),
         "conflict": Value("string"),
     })
 
 
 def documents_to_rows(docs: Sequence[Document]) -> dict[str, list]:
-    rows: dict[str, list] = {k: [] for k in ("id", "text", "tokens", "token_starts", "token_ends", "ner_tags", "span_status", "conflict")}
+    rows: dict[str, list] = {k: [] for k in ("id", "text", "tokens", "token_starts", "token_ends", "ner_tags", "span_status", "relations", "conflict")}
     for doc in docs:
         offsets, tags = document_to_word_tags(doc)
         rows["id"].append(doc.id)
@@ -62,6 +64,7 @@ def documents_to_rows(docs: Sequence[Document]) -> dict[str, list]:
         rows["token_ends"].append([e for _, e in offsets])
         rows["ner_tags"].append([TAGS.index(t) for t in tags])
         rows["span_status"].append(_status_of(doc))
+        rows["relations"].append([{**r, "type": RELATION_NAMES.index(r["type"])} for r in relations_to_dicts(doc.relations, sorted(doc.spans), doc.id)])
         rows["conflict"].append(str(doc.meta.get("conflict", "")))
     return rows
 
@@ -78,7 +81,8 @@ def load_corpus(data_dir: str | Path | None = None) -> Any:
     """The bundled corpus (or the ``{train,validation,test}.jsonl`` files in ``data_dir``) as a ``DatasetDict``.
 
     Each row holds the document's ``id``, ``text``, its words (``tokens``, ``token_starts``, ``token_ends``), their IOB2
-    ``ner_tags`` (``ClassLabel``), ``span_status`` and ``conflict``; the files are read through the one checked reader.
+    ``ner_tags`` (``ClassLabel``), ``span_status``, ``relations`` (``from``/``to`` number the spans of ``ner_tags`` from 0
+    in text order; ``type`` is a ``ClassLabel``) and ``conflict``; the files are read through the one checked reader.
     """
     from conflict_spans.corpus.build import load_splits
     from conflict_spans.paths import DATA_DIR
@@ -95,13 +99,30 @@ def row_to_document(row: dict[str, Any]) -> Document:
         s, e, st = item.split(":", 2)
         status[(int(s), int(e))] = st
     spans = [Span(sp.start, sp.end, sp.label, status.get((sp.start, sp.end))) for sp in word_tags_to_spans(row["text"], tags, words)]
-    return Document(row["id"], row["text"], spans, {"conflict": row.get("conflict", "")} if row.get("conflict") else {})
+    spans.sort()
+    raw = row.get("relations") or []
+    if isinstance(raw, dict):  # a column of a Sequence of dicts reads back as a dict of lists
+        raw = [dict(zip(raw, values)) for values in zip(*raw.values())]
+    relations = [Relation(spans[r["from"]], spans[r["to"]], RELATION_NAMES[r["type"]] if isinstance(r["type"], int) else r["type"]) for r in raw]
+    return Document(row["id"], row["text"], spans, {"conflict": row.get("conflict", "")} if row.get("conflict") else {}, relations)
 
 
 # ---- CoNLL (IOB2) ---------------------------------------------------------------
 
+def dropped_relations(docs: Sequence[Document], path: str) -> Problem | None:
+    """CoNLL has no place for links: the warning that says how many are left out."""
+    n = sum(len(doc.relations) for doc in docs)
+    if not n:
+        return None
+    with_links = sum(1 for doc in docs if doc.relations)
+    return Problem("relations-dropped", f"CoNLL carries spans only: {n} relations in {with_links} documents are not written to {path}",
+                   "keep the JSONL (or the HF view, `conflict_spans.load_corpus()`) for the links", path=path, value=str(n), severity="warning")
+
+
 def documents_to_conll(docs: Sequence[Document]) -> str:
-    """Two columns (word, IOB2 tag), a ``-DOCSTART-`` line and ``# id =`` comment per document."""
+    """Two columns (word, IOB2 tag), a ``-DOCSTART-`` line and ``# id =`` comment per document.
+
+    Relations are not written (see ``dropped_relations``)."""
     out: list[str] = []
     for doc in docs:
         offsets, tags = document_to_word_tags(doc)

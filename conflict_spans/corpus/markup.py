@@ -6,15 +6,20 @@ annotation/AUTHORING.md for the format a writer sees).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conflict_spans import problems as catalogue
 from conflict_spans.corpus.provenance import PROVENANCE_KEY
-from conflict_spans.document import Document, Span
+from conflict_spans.document import Document, Relation, Span
 from conflict_spans.problems import CorpusError, Problem
-from conflict_spans.schema import CODE_TO_LABEL, LABEL_NAMES, LABEL_TO_CODE
+from conflict_spans.schema import CODE_TO_LABEL, LABEL_NAMES, LABEL_TO_CODE, RELATION_NAMES
 
 SPECIAL = "[]{}\\"
+# The links follow the text after this line (annotation/LINKS.md, "How the links are written").
+RELATIONS_MARK = "--- relations"
+_RELATION_LINE = re.compile(r"^(\d+)\s+(\S+)\s+(\d+)\s*(?:#(.*))?$")
+_QUOTED_PAIR = re.compile(r'^\s*"(.*)"\s*->\s*"(.*)"\s*$')
 HEADER_ORDER = ("id", "conflict", "country", "region", "genre", "date", "group")
 
 
@@ -115,11 +120,41 @@ def markup_to_document(source: str, *, path: str | None = None) -> Document:
     doc_id = meta.pop("id", None)
     if not doc_id:
         raise CorpusError(Problem("header", "header has no id", "add 'id: <conflict>-<NNN>' to the header", path=path, line=1))
-    body = "\n".join(lines[end + 1:])
+    mark = next((k for k in range(end + 1, len(lines)) if lines[k].rstrip("\r") == RELATIONS_MARK), len(lines))
+    body = "\n".join(lines[end + 1:mark])
     # The file's trailing line breaks (LF or CRLF) are not part of the text.
     body = body.rstrip("\r\n")
     text, spans = parse_body(body, path=path, first_line=end + 2, record=doc_id)
-    return Document(doc_id, text, spans, meta)
+    relations = parse_relations(lines[mark + 1:], sorted(spans), text, path=path, first_line=mark + 2, record=doc_id)
+    return Document(doc_id, text, spans, meta, relations)
+
+
+def parse_relations(lines: list[str], spans: list[Span], text: str, *, path: str | None, first_line: int, record: str) -> list[Relation]:
+    """``FROM TYPE TO  # "from text" -> "to text"``, span numbers counted from 0 in text order.
+
+    The quoted texts are optional; when given they must be the two spans' texts,
+    which catches links left pointing at the wrong spans after an edit.
+    """
+    relations: list[Relation] = []
+    for k, raw in enumerate(lines):
+        line = raw.rstrip("\r").strip()
+        if not line or line.startswith("#"):
+            continue
+        where = {"path": path, "line": first_line + k, "record": record}
+        match = _RELATION_LINE.match(line)
+        if not match:
+            raise CorpusError(catalogue.markup_relation_line(line, **where))
+        head, kind, tail = int(match[1]), match[2], int(match[3])
+        if head >= len(spans) or tail >= len(spans):
+            raise CorpusError(catalogue.markup_relation_number(line, len(spans), **where))
+        if kind not in RELATION_NAMES:
+            raise CorpusError(catalogue.relation_unknown_type(line, kind, RELATION_NAMES, **where))
+        if match[4] is not None and (quoted := _QUOTED_PAIR.match(match[4])):
+            found = (text[spans[head].start:spans[head].end], text[spans[tail].start:spans[tail].end])
+            if (quoted[1], quoted[2]) != found:
+                raise CorpusError(catalogue.markup_relation_quotes(line, found, **where))
+        relations.append(Relation(spans[head], spans[tail], kind))
+    return relations
 
 
 def document_to_markup(doc: Document) -> str:
@@ -144,7 +179,23 @@ def document_to_markup(doc: Document) -> str:
         parts.append("[" + _escape(doc.text[span.start:span.end]) + "]{" + format_code(span) + "}")
         cursor = span.end
     parts.append(_escape(doc.text[cursor:]))
-    return "\n".join(header) + "\n" + "".join(parts) + "\n"
+    if RELATIONS_MARK in doc.text.splitlines():
+        raise CorpusError(Problem("markup", f"the text has a line {RELATIONS_MARK!r}, which the authoring format reads as the start of the links", "keep this record in JSONL, or change that line of the text", record=doc.id))
+    trailer = ""
+    if doc.relations:
+        spans = sorted(doc.spans)
+        index = {span: i for i, span in enumerate(spans)}
+        rows = []
+        for rel in sorted(doc.relations):
+            if rel.head not in index or rel.tail not in index:
+                raise CorpusError(catalogue.relation_end_not_span(f"{rel.type} [{rel.head.start}, {rel.head.end}) -> [{rel.tail.start}, {rel.tail.end})", record=doc.id))
+            rows.append(f"{index[rel.head]} {rel.type} {index[rel.tail]}  # {_quote(rel.head.text_in(doc.text))} -> {_quote(rel.tail.text_in(doc.text))}")
+        trailer = "\n" + RELATIONS_MARK + "\n" + "\n".join(rows) + "\n"
+    return "\n".join(header) + "\n" + "".join(parts) + "\n" + trailer
+
+
+def _quote(text: str) -> str:
+    return '"' + text + '"'
 
 
 def read_markup_file(path: Path) -> Document:

@@ -11,7 +11,7 @@ from conflict_spans.corpus.duplicates import find_near_duplicates
 from conflict_spans.corpus.io import collect, duplicate_ids
 from conflict_spans.corpus.same_story import find_same_stories
 from conflict_spans.corpus.splits import group_of
-from conflict_spans.document import Document, check_spans
+from conflict_spans.document import Document, check_relations, check_spans
 from conflict_spans.problems import Problem
 from conflict_spans.schema import GENRES
 
@@ -88,7 +88,7 @@ def validate_paths(paths: list[Path], split_of_file: dict[str, str] | None = Non
             docs += found
         total += len(docs)
         for file, line, doc in docs:
-            problems += check_spans(doc, path=file, line=line)
+            problems += check_spans(doc, path=file, line=line) + check_relations(doc, path=file, line=line)
             problems += check_meta(doc, file, line)
         problems += _cross_document_checks(docs, split_of_file)
     problems.sort(key=lambda p: (p.path is None, p.path or "", p.line or 0))
