@@ -16,6 +16,12 @@ raw counts are always returned beside it.
 
 Among strict matches of labels with a status (CASUALTY), ``status`` reports how
 often the two sides chose the same status.
+
+``links`` compares the relations (annotation/LINKS.md) per type, in two views:
+``all`` counts every link, and a link agrees when the other side has a link of
+the same type whose two ends are the same spans (strict: label and offsets);
+``shared_spans`` counts only the links whose two ends both sides marked as
+spans, so it measures the linking decision apart from span disagreement.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from collections.abc import Iterable
 
 from conflict_spans.document import Document, Span
 from conflict_spans.problems import CorpusError, Problem
-from conflict_spans.schema import LABEL_NAMES, LABELS_WITH_STATUS, is_known_label
+from conflict_spans.schema import LABEL_NAMES, LABELS_WITH_STATUS, RELATION_NAMES, is_known_label
 
 VIEWS = ("strict", "overlap")
 
@@ -98,6 +104,7 @@ def pairwise_agreement(docs_a: list[Document], docs_b: list[Document], *, zero_d
             c["overlap"][3] += 1
             c["strict"][2] += int((s.start, s.end, s.label) in keys_a)
             c["overlap"][2] += int(_overlapping(s, spans_a))
+    links = _link_agreement([(a_by_id[d], b_by_id[d]) for d in common], zero_division)
     labels = {label: {view: _scores(*counts[label][view], zero_division) for view in VIEWS} for label in LABEL_NAMES}
     micro = {view: _scores(*(sum(counts[label][view][k] for label in LABEL_NAMES) for k in range(4)), zero_division) for view in VIEWS}
     return {
@@ -107,7 +114,37 @@ def pairwise_agreement(docs_a: list[Document], docs_b: list[Document], *, zero_d
         "labels": labels,
         "micro": micro,
         "status": {"compared": status_compared, "agree": status_agree, "agreement": _ratio(status_agree, status_compared, zero_division)},
+        "links": links,
     }
+
+
+LINK_VIEWS = ("all", "shared_spans")
+
+
+def _link_key(rel) -> tuple:
+    return (rel.head.start, rel.head.end, rel.head.label, rel.type, rel.tail.start, rel.tail.end, rel.tail.label)
+
+
+def _link_agreement(pairs: list[tuple[Document, Document]], zero_division: float) -> dict:
+    counts = {t: {view: [0, 0, 0, 0] for view in LINK_VIEWS} for t in RELATION_NAMES}
+    for a, b in pairs:
+        keys = {side: {_link_key(r) for r in doc.relations} for side, doc in (("a", a), ("b", b))}
+        spans = {side: {(s.start, s.end, s.label) for s in doc.spans} for side, doc in (("a", a), ("b", b))}
+        shared = spans["a"] & spans["b"]
+        for side, other, agree_i, n_i in (("a", "b", 0, 1), ("b", "a", 2, 3)):
+            for key in keys[side]:
+                if key[3] not in counts:
+                    continue
+                c = counts[key[3]]
+                hit = int(key in keys[other])
+                c["all"][n_i] += 1
+                c["all"][agree_i] += hit
+                if key[:3] in shared and key[4:] in shared:
+                    c["shared_spans"][n_i] += 1
+                    c["shared_spans"][agree_i] += hit
+    types = {t: {view: _scores(*counts[t][view], zero_division) for view in LINK_VIEWS} for t in RELATION_NAMES}
+    micro = {view: _scores(*(sum(counts[t][view][k] for t in RELATION_NAMES) for k in range(4)), zero_division) for view in LINK_VIEWS}
+    return {"types": types, "micro": micro}
 
 
 def format_agreement(result: dict, *, title: str = "") -> str:
@@ -121,6 +158,14 @@ def format_agreement(result: dict, *, title: str = "") -> str:
         lines.append(f"{name:<12} {s['n_a']:>5} {s['n_b']:>5} | {s['precision']:>8.3f} {s['recall']:>6.3f} {s['f1']:>6.3f} | {o['precision']:>9.3f} {o['recall']:>6.3f} {o['f1']:>6.3f}")
     st = result["status"]
     lines.append(f"CASUALTY status: {st['agree']}/{st['compared']} strict matches agree ({st['agreement']:.3f})")
+    links = result.get("links")
+    if links and (links["micro"]["all"]["n_a"] or links["micro"]["all"]["n_b"]):
+        head = f"{'link type':<12} {'n_a':>5} {'n_b':>5} | {'all P':>8} {'R':>6} {'F1':>6} | {'shared P':>9} {'R':>6} {'F1':>6}"
+        lines += ["", head, "-" * len(head)]
+        for name, views in [(t, links["types"][t]) for t in RELATION_NAMES] + [("micro", links["micro"])]:
+            s, o = views["all"], views["shared_spans"]
+            lines.append(f"{name:<12} {s['n_a']:>5} {s['n_b']:>5} | {s['precision']:>8.3f} {s['recall']:>6.3f} {s['f1']:>6.3f} | {o['precision']:>9.3f} {o['recall']:>6.3f} {o['f1']:>6.3f}")
+        lines.append("shared = links whose two ends both sides marked as spans")
     if result["only_a"] or result["only_b"]:
         lines.append(f"not compared: {len(result['only_a'])} document(s) only in A, {len(result['only_b'])} only in B")
     return "\n".join(lines) + "\n"

@@ -140,8 +140,19 @@ def agreement_markdown(result: dict[str, Any], *, first: str, second: str) -> st
         s, o = views["strict"], views["overlap"]
         lines.append(f"| {name} | {s['n_a']} | {s['n_b']} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {o['precision']:.3f} | {o['recall']:.3f} | {o['f1']:.3f} |")
     st = result["status"]
-    lines += ["", f"CASUALTY status: {st['agree']} of {st['compared']} strictly matching CASUALTY spans have the same status ({st['agreement']:.3f}).", "",
-              "## Disagreements", "", "| kind | count |", "|---|---|"]
+    lines += ["", f"CASUALTY status: {st['agree']} of {st['compared']} strictly matching CASUALTY spans have the same status ({st['agreement']:.3f}).", ""]
+    links = result.get("links")
+    if links and (links["micro"]["all"]["n_a"] or links["micro"]["all"]["n_b"]):
+        lines += ["## Links", "",
+                  "A link agrees when the other side has a link of the same type between the same two spans (strict). "
+                  "*All*: every link. *Shared spans*: only links whose two ends both annotators marked as spans, "
+                  "which measures the linking decision apart from span disagreement.", "",
+                  "| type | links (first) | links (second) | all P | all R | all F1 | shared P | shared R | shared F1 |", "|---|---|---|---|---|---|---|---|---|"]
+        for name, views in [(t, links["types"][t]) for t in links["types"]] + [("micro", links["micro"])]:
+            a, o = views["all"], views["shared_spans"]
+            lines.append(f"| {name} | {a['n_a']} | {a['n_b']} | {a['precision']:.3f} | {a['recall']:.3f} | {a['f1']:.3f} | {o['precision']:.3f} | {o['recall']:.3f} | {o['f1']:.3f} |")
+        lines.append("")
+    lines += ["## Disagreements", "", "| kind | count |", "|---|---|"]
     lines += [f"| {k} | {n} |" for k, n in result["disagreements"]["counts"].items()]
     lines += ["", "| document | kind | first | second | context |", "|---|---|---|---|---|"]
 
