@@ -15,7 +15,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "conflict_spans"
 
 CORE = {"conflict_spans.schema", "conflict_spans.document", "conflict_spans.problems", "conflict_spans.paths",
         "conflict_spans.resources"}
-TEXT = {"conflict_spans.align", "conflict_spans.words"}
+TEXT = {"conflict_spans.align", "conflict_spans.words", "conflict_spans.sentences"}
 STAGES = ("corpus", "model", "evaluation", "annotation", "records")
 # the pure modules of another stage that a stage may use (ARCHITECTURE.md, "Between stages")
 PURE = {

@@ -12,7 +12,7 @@ import pytest
 from conflict_spans.corpus.build import load_splits
 from conflict_spans.corpus.conflicts import load_conflicts
 from conflict_spans.corpus.splits import group_of, load_assignment
-from conflict_spans.schema import LABEL_NAMES, LABELS_WITH_STATUS, SPLITS
+from conflict_spans.schema import LABEL_NAMES, LABELS_WITH_STATUS, RELATION_NAMES, SPLITS
 
 from conftest import REPO_ROOT
 
@@ -81,7 +81,10 @@ def test_every_label_and_status_occurs_in_every_split(committed):
 def test_jsonl_records_have_the_documented_shape(split):
     for line in (CORPUS / "data" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
-        assert list(record) == ["id", "text", "spans", "meta"]
+        assert list(record) == ["id", "text", "spans", "relations", "meta"]
+        for rel in record["relations"]:
+            assert set(rel) == {"from", "to", "type"}
+            assert record["spans"][rel["from"]]["label"] == "CASUALTY" and rel["type"] in RELATION_NAMES
         for span in record["spans"]:
             assert set(span) - {"status"} == {"start", "end", "label", "text"}
             assert record["text"][span["start"]:span["end"]] == span["text"]

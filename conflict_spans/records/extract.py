@@ -1,0 +1,166 @@
+"""Casualty records: one row per CASUALTY span, with its figures and the spans it links to.
+
+A row holds what an analyst codes by hand: the document, the sentence, killed
+or injured, the figures (``counts.normalise``: low, best, high, qualifier and
+the ACLED-style point value), the source, the place and the perpetrator (the
+texts of the linked spans, with their offsets), the total it is part of, and
+its restatement group (the first mention of the figure and everything that
+``restates`` it: one group is one figure, however often the article repeats it).
+
+``summarise`` gives one row per document: how many figures it states once the
+restatements are grouped, and the largest killed and injured figure each source
+gives.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from conflict_spans.document import Document, Relation, Span
+from conflict_spans.records.counts import normalise
+from conflict_spans.records.linker import PRONOUNS
+from conflict_spans.schema import GROUPING_RELATION
+from conflict_spans.sentences import sentence_index, sentences
+
+NO_SOURCE = "(no source)"
+
+
+@dataclass(frozen=True)
+class Record:
+    doc_id: str
+    figure: str          # "<doc id>#<n>": the CASUALTY span, numbered from 0 among the document's spans in text order
+    text: str
+    start: int
+    end: int
+    status: str | None
+    low: int | None
+    best: int | None
+    high: int | None
+    qualifier: str
+    point: int | None
+    source: str          # linked span texts, joined by " | "
+    source_offsets: str  # "start-end" of each, joined by " | "
+    location: str
+    location_offsets: str
+    perpetrator: str
+    perpetrator_offsets: str
+    part_of: str         # the figure id of the total this one is part of, or ""
+    group: str           # the figure id of the first mention of this figure
+    sentence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+COLUMNS: tuple[str, ...] = tuple(Record.__dataclass_fields__)
+
+# What each column holds, for the README and `conflict-spans records --help`.
+COLUMN_DOCS: dict[str, str] = {
+    "doc_id": "the document's id",
+    "figure": "the figure's id: `<doc id>#<n>`, n numbering the document's spans from 0 in text order",
+    "text": "the CASUALTY span's text",
+    "start": "its start offset (characters, half-open)",
+    "end": "its end offset",
+    "status": "`killed` or `injured` (the span's status)",
+    "low": "lowest figure the text allows, or empty (annotation/COUNTS.md)",
+    "best": "the figure the text gives (UCDP's best)",
+    "high": "highest figure the text allows, or empty",
+    "qualifier": "how the text qualifies it: `exact`, `at-least`, `around`, `vague-dozens`, ...",
+    "point": "one conservative figure, as ACLED codes fatalities",
+    "source": "text of the linked ATTRIBUTION span(s), ` | `-joined; empty when the report gives none",
+    "source_offsets": "their `start-end` offsets, in the same order",
+    "location": "text of the linked LOCATION span(s)",
+    "location_offsets": "their offsets",
+    "perpetrator": "text of the linked ACTOR span(s), when the text says who did it",
+    "perpetrator_offsets": "their offsets",
+    "part_of": "the figure id of the total this figure is part of (\"including 12 children\")",
+    "group": "the figure id of the first mention of this figure: rows with one group are one figure, restated",
+    "sentence": "the sentence the figure stands in",
+}
+
+
+def _joined(spans: list[Span], text: str) -> tuple[str, str]:
+    spans = sorted(spans)
+    return " | ".join(s.text_in(text) for s in spans), " | ".join(f"{s.start}-{s.end}" for s in spans)
+
+
+def records(doc: Document, relations: Sequence[Relation] | None = None) -> list[Record]:
+    """The rows of one document, from ``relations`` (default: the document's own)."""
+    relations = doc.relations if relations is None else relations
+    spans = sorted(doc.spans)
+    number = {s: i for i, s in enumerate(spans)}
+    sents = sentences(doc.text)
+    tails: dict[tuple[Span, str], list[Span]] = {}
+    for rel in relations:
+        tails.setdefault((rel.head, rel.type), []).append(rel.tail)
+    first: dict[Span, Span] = {}
+    for head in [s for s in spans if s.label == "CASUALTY"]:
+        earlier = tails.get((head, GROUPING_RELATION), [])
+        first[head] = first.get(earlier[0], earlier[0]) if earlier else head
+    out = []
+    for head in [s for s in spans if s.label == "CASUALTY"]:
+        count = normalise(head.text_in(doc.text))
+        sentence = sents[sentence_index(sents, head.start)] if sents else None
+        source, source_at = _joined(tails.get((head, "source"), []), doc.text)
+        place, place_at = _joined(tails.get((head, "location"), []), doc.text)
+        agent, agent_at = _joined(tails.get((head, "perpetrator"), []), doc.text)
+        total = tails.get((head, "part_of"), [])
+        out.append(Record(
+            doc_id=doc.id, figure=f"{doc.id}#{number[head]}", text=head.text_in(doc.text), start=head.start, end=head.end,
+            status=head.status, low=count.low, best=count.best, high=count.high, qualifier=count.qualifier, point=count.point,
+            source=source, source_offsets=source_at, location=place, location_offsets=place_at,
+            perpetrator=agent, perpetrator_offsets=agent_at,
+            part_of=f"{doc.id}#{number[total[0]]}" if total else "",
+            group=f"{doc.id}#{number[first[head]]}",
+            sentence=doc.text[sentence.start:sentence.end].replace("\n", " ") if sentence else "",
+        ))
+    return out
+
+
+def summarise(doc_id: str, rows: Sequence[Record]) -> dict[str, Any]:
+    """Figures after grouping restatements, and the largest killed and injured figure per source."""
+    largest: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if row.best is None or row.status is None:
+            continue
+        sources = row.source.split(" | ") if row.source else [NO_SOURCE]
+        named = [s for s in sources if s.lower() not in PRONOUNS]
+        for source in named or sources:  # "He" counts only when the text names no one else (K6.1 links both)
+            by_status = largest.setdefault(source, {})
+            by_status[row.status] = max(by_status.get(row.status, row.best), row.best)
+    return {
+        "doc_id": doc_id,
+        "mentions": len(rows),
+        "figures": len({row.group for row in rows}),
+        "largest_by_source": [{"source": source, "killed": by.get("killed"), "injured": by.get("injured")} for source, by in sorted(largest.items())],
+    }
+
+
+def to_csv(rows: Sequence[Record]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.to_dict().items()})
+    return buffer.getvalue()
+
+
+def to_jsonl(items: Sequence[Record | dict[str, Any]]) -> str:
+    return "".join(json.dumps(item.to_dict() if isinstance(item, Record) else item, ensure_ascii=False) + "\n" for item in items)
+
+
+def summary_to_csv(summaries: Sequence[dict[str, Any]]) -> str:
+    """One line per document and source: the document's figure counts beside each source's largest figures."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["doc_id", "mentions", "figures", "source", "largest_killed", "largest_injured"])
+    for s in summaries:
+        for item in s["largest_by_source"] or [{"source": "", "killed": None, "injured": None}]:
+            writer.writerow([s["doc_id"], s["mentions"], s["figures"], item["source"],
+                             "" if item["killed"] is None else item["killed"], "" if item["injured"] is None else item["injured"]])
+    return buffer.getvalue()

@@ -1,0 +1,282 @@
+"""The rule linker: links from each CASUALTY span, by the rules of annotation/LINKS.md that a reader can see.
+
+Transparent by design, it is the baseline the learned linker must beat, and
+one of the learned linker's features. Each rule reads only the spans and the
+sentence split (``conflict_spans.sentences``):
+
+- ``source`` (K1): the ATTRIBUTION spans of the figure's sentence nearest to
+  it, with the spans joined to them by "and", a comma or a bracket; with none in
+  the sentence and a saying verb there ("It added"), the last ATTRIBUTION of the
+  previous sentence. A pronoun source brings the span it stands for (K6.1).
+- ``location`` (K2): the LOCATION of the figure's sentence nearest to it, the
+  first of a chain ("in Bakhmut, in Donetsk region"); else the first of the
+  previous sentence in the same paragraph; else the dateline.
+- ``perpetrator`` (K3): the nearest ACTOR before the figure in its sentence with
+  a harm word between them ("RSF fighters killed 30"), or after it behind "by"
+  ("died in an attack by al-Shabaab"); not one after "of" (the victims' side).
+- ``part_of`` (K4): a figure after "including", "among them", "of whom" ...,
+  or reading "N of the dead", is part of the previous figure of the same status
+  in its sentence.
+- ``restates`` (K5): a figure with the same status and the same best count as
+  an earlier one (at least 2, or the same words) restates its first mention.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from conflict_spans.document import Document, Relation, Span
+from conflict_spans.records.counts import normalise
+from conflict_spans.schema import GROUPING_RELATION, RELATION_BY_NAME
+from conflict_spans.sentences import Sentence, sentence_index, sentences
+
+SAYING = re.compile(r"\b(?:said|says|say|saying|told|tells|tell|add(?:ed|s)|report(?:ed|s)?|according|stat(?:ed|es)|announc(?:ed|es)|"
+                    r"confirm(?:ed|s)|puts?|count(?:ed|s)|claim(?:ed|s)|estimat(?:ed|es)|record(?:ed|s)|gave|gives|quot(?:ed|es)|"
+                    r"cit(?:ed|es)|list(?:ed|s)|document(?:ed|s)|tall(?:ied|ies)|not(?:ed|es)|warn(?:ed|s)|accord)\b", re.I)
+HARM = re.compile(r"\b(?:kill\w*|wound\w*|injur\w*|shot|shoot\w*|shell\w*|strik\w*|struck|attack\w*|bomb\w*|fir(?:e|ed|es|ing)|raid\w*|"
+                  r"ambush\w*|massacr\w*|execut\w*|murder\w*|blast\w*|explo\w*|hit|hits|gunned|storm\w*|slaughter\w*|behead\w*|"
+                  r"assault\w*|offensive|airstrikes?|drone|missiles?|rockets?|mortars?|artillery|torched|burn\w*)\b", re.I)
+SUBCOUNT = re.compile(r"\b(?:including|includ(?:es|ed)|among(?:\s+them|\s+those|\s+the\s+\w+)?|of\s+whom|of\s+them|of\s+those|"
+                      r"mostly|most\s+of\s+them|of\s+which)\W*$", re.I)
+SUBCOUNT_AFTER = re.compile(r"^\W*(?:of\s+(?:them|whom|those|these)|among\s+them|(?:\w+\s+){0,3}?(?:were|was|are|is)\s+among\s+the\s+(?:dead|victims|killed|injured|wounded|casualties))\b", re.I)
+TOTAL_FIRST = re.compile(r"\b(?:of|among)\s+the\s*$", re.I)
+OF_THE_GROUP = re.compile(r"\bof\s+(?:the|those|them|whom)\b", re.I)
+JOINER = re.compile(r"^(?:\s*(?:,|and|&|\(|\)|/|or)\s*)+$")
+CHAIN = re.compile(r"^\s*(?:,\s*(?:in\s+|near\s+)?(?:the\s+)?|\s+in\s+(?:the\s+)?(?:\w+\s+){0,3}?(?:of\s+)?(?:the\s+)?|\s*\(\s*)$")
+PRONOUNS = frozenset({"he", "she", "it", "they", "we", "i", "its", "their"})
+SPEAKER_PLACE = re.compile(r"^\s+(?:\w+\s+){0,2}?(?:in|at|from)\s+(?:the\s+)?$", re.I)
+TREATMENT_PLACE = re.compile(r"\b(?:hospital|clinic|medical cent(?:re|er)|health cent(?:re|er)|morgue|dispensary)\b", re.I)
+NOT_HARM_PLACE = re.compile(r"(?:\b(?:to|towards|into|from|based\s+in|headquartered\s+in|handlers\s+in|hospitals?\s+(?:in|at)|"
+                            r"boundary\s+in|treated\s+in|admitted\s+in|flown\s+to|capital\s+of)\s+(?:the\s+)?|\(\s*(?:source:[^)]*)?)$", re.I)
+COORDINATED = re.compile(r"^\s*(?:,\s*)?(?:and|or|&)\s+(?:the\s+)?$|^\s*[–/-]\s*$")
+# how many paragraphs after the dateline a figure still takes it as its place
+DATELINE_REACH = 0
+DATELINE = re.compile(r"^\s*(?:\(|—|–|-|,|:)")
+
+
+def is_pronoun(text: str) -> bool:
+    return text.lower() in PRONOUNS
+
+
+@dataclass
+class Context:
+    """One document's spans and sentences, indexed for the rules and the features."""
+    doc: Document
+    spans: list[Span] = field(init=False)
+    sents: list[Sentence] = field(init=False)
+    sent_of: dict[Span, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.spans = sorted(self.doc.spans)
+        self.sents = sentences(self.doc.text)
+        self.sent_of = {s: sentence_index(self.sents, s.start) for s in self.spans}
+
+    def in_sentence(self, k: int, label: str) -> list[Span]:
+        return [s for s in self.spans if s.label == label and self.sent_of[s] == k]
+
+    def paragraph(self, span: Span) -> int:
+        return self.sents[self.sent_of[span]].paragraph if self.sents else 0
+
+    def between(self, a: Span, b: Span) -> str:
+        lo, hi = (a, b) if a.start < b.start else (b, a)
+        return self.doc.text[lo.end:hi.start]
+
+    @cached_property
+    def datelines(self) -> list[Span]:
+        """LOCATION spans that open a line and are followed by a dateline mark ("KABUL (Aug 26) —")."""
+        out = []
+        for s in self.spans:
+            if s.label != "LOCATION":
+                continue
+            line_start = self.doc.text.rfind("\n", 0, s.start) + 1
+            if self.doc.text[line_start:s.start].strip(" *_#0123456789.") == "" and DATELINE.match(self.doc.text[s.end:s.end + 3] or "x"):
+                out.append(s)
+        return out
+
+    @cached_property
+    def counts(self) -> dict[Span, object]:
+        return {s: normalise(s.text_in(self.doc.text)) for s in self.spans if s.label == "CASUALTY"}
+
+    def is_speaker_place(self, span: Span) -> bool:
+        """"officials in [Hatay] said": a place right after an ATTRIBUTION span, joined by in/at/from."""
+        before = [s for s in self.spans if s.end <= span.start and s.end >= span.start - 40]
+        return bool(before) and before[-1].label == "ATTRIBUTION" and bool(SPEAKER_PLACE.match(self.between(before[-1], span)))
+
+    def is_harm_place(self, span: Span) -> bool:
+        """Not a speaker's place, a hospital, a destination or a base (K2.4, K2.5)."""
+        before = self.doc.text[max(0, span.start - 40):span.start]
+        return not (self.is_speaker_place(span) or TREATMENT_PLACE.search(span.text_in(self.doc.text)) or NOT_HARM_PLACE.search(before))
+
+    def place_group(self, cands: list[Span], seed: Span) -> list[Span]:
+        """``seed`` with the places listed beside it ("Benue, Plateau and Nasarawa", "Komanda–Luna") and
+        their bracketed forms, but not the wider places of a chain ("Dara district, Panjshir")."""
+        ordered = sorted(cands)
+        i = ordered.index(seed)
+        # "at Badarjhula in the Madi valley of southern Chitwan", "Dara district, Panjshir": the most specific comes first
+        while i > 0 and CHAIN.match(self.between(ordered[i - 1], ordered[i])) and not (
+                i + 1 < len(ordered) and COORDINATED.match(self.between(ordered[i], ordered[i + 1]))):
+            i -= 1
+        seed = ordered[i]
+        group = [seed]
+        j = i
+        while j + 1 < len(ordered):
+            gap = self.between(ordered[j], ordered[j + 1])
+            if COORDINATED.match(gap) or (gap.strip() == "," and any(COORDINATED.match(self.between(ordered[m], ordered[m + 1])) and
+                                                                       self.between(ordered[m], ordered[m + 1]).strip() != ","
+                                                                       for m in range(j + 1, min(len(ordered) - 1, j + 4)))):
+                j += 1
+                group.append(ordered[j])
+            else:
+                break
+        out = []
+        for span in group:
+            out += self.with_short_form(span)
+        return sorted(set(out))
+
+    def with_short_form(self, span: Span) -> list[Span]:
+        """The span and its bracketed other form ("Oleshky (Олешки)"), which K6.2 links together."""
+        i = self.spans.index(span)
+        out = [span]
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(self.spans) and self.spans[j].label == span.label:
+                a, b = sorted((span, self.spans[j]))
+                if re.fullmatch(r"\s*\(\s*", self.between(a, b)) and self.doc.text[b.end:b.end + 1] == ")":
+                    out.append(self.spans[j])
+        return sorted(out)
+
+    def dateline_for(self, span: Span) -> Span | None:
+        before = [d for d in self.datelines if d.start < span.start]
+        return before[-1] if before else None
+
+
+def _group(spans: list[Span], seed: Span, ctx: Context) -> list[Span]:
+    """``seed`` and the spans joined to it by "and", commas or brackets."""
+    ordered = sorted(spans)
+    i = ordered.index(seed)
+    group = [seed]
+    for step in (-1, 1):
+        j = i
+        while 0 <= j + step < len(ordered) and JOINER.match(ctx.between(ordered[j], ordered[j + step]) or ","):
+            j += step
+            group.append(ordered[j])
+    return sorted(group)
+
+
+def _nearest(cands: list[Span], head: Span) -> Span:
+    return min(cands, key=lambda s: (abs((s.start + s.end) - (head.start + head.end)), s.start))
+
+
+class RuleLinker:
+    """``link(doc)`` returns the document's relations by the rules above (the document's own are ignored)."""
+
+    name = "rule"
+
+    def link(self, doc: Document) -> list[Relation]:
+        ctx = Context(doc)
+        out: list[Relation] = []
+        firsts: dict[Span, Span] = {}
+        for head in [s for s in ctx.spans if s.label == "CASUALTY"]:
+            out += [Relation(head, t, "source") for t in self.sources(ctx, head)]
+            out += [Relation(head, t, "location") for t in self.locations(ctx, head)]
+            out += [Relation(head, t, "perpetrator") for t in self.perpetrators(ctx, head)]
+            total = self.total(ctx, head)
+            first = None if total is not None else self.first_mention(ctx, head, firsts)
+            firsts[head] = first if first is not None else head
+            target = firsts.get(total, total) if total is not None else first
+            if target is not None:
+                out.append(Relation(head, target, "part_of" if total is not None else GROUPING_RELATION))
+                if not ctx.in_sentence(ctx.sent_of[head], "LOCATION"):  # a sub-count or restatement happened where its figure did
+                    out = [r for r in out if not (r.head == head and r.type == "location")]
+                    out += [Relation(head, r.tail, "location") for r in out if r.head == target and r.type == "location"]
+        return out
+
+    def sources(self, ctx: Context, head: Span) -> list[Span]:
+        k = ctx.sent_of[head]
+        cands = ctx.in_sentence(k, "ATTRIBUTION")
+        if not cands:
+            sentence = ctx.doc.text[ctx.sents[k].start:ctx.sents[k].end] if ctx.sents else ""
+            if k > 0 and SAYING.search(sentence) and ctx.sents[k - 1].paragraph == ctx.sents[k].paragraph:
+                prev = ctx.in_sentence(k - 1, "ATTRIBUTION")
+                return [prev[-1]] if prev else []
+            return []
+        group = _group(cands, _nearest(cands, head), ctx)
+        if all(is_pronoun(s.text_in(ctx.doc.text)) for s in group):
+            earlier = [s for s in ctx.spans if s.label == "ATTRIBUTION" and s.start < group[0].start and not is_pronoun(s.text_in(ctx.doc.text))
+                       and ctx.sent_of[s] >= k - 1]
+            if earlier:
+                group = sorted(group + [earlier[-1]])
+        return group
+
+    def locations(self, ctx: Context, head: Span) -> list[Span]:
+        k = ctx.sent_of[head]
+        cands = [s for s in ctx.in_sentence(k, "LOCATION") if ctx.is_harm_place(s)]
+        if cands:
+            return ctx.place_group(cands, _nearest(cands, head))
+        if k > 0 and ctx.sents[k - 1].paragraph == ctx.sents[k].paragraph:
+            prev = [s for s in ctx.in_sentence(k - 1, "LOCATION") if ctx.is_harm_place(s)]
+            if prev:
+                return ctx.place_group(prev, prev[0])
+        dateline = ctx.dateline_for(head)
+        if dateline is not None and ctx.paragraph(head) - ctx.paragraph(dateline) <= DATELINE_REACH:
+            return [dateline]
+        return []
+
+    def perpetrators(self, ctx: Context, head: Span) -> list[Span]:
+        k = ctx.sent_of[head]
+        text = ctx.doc.text
+        cands = []
+        for s in ctx.in_sentence(k, "ACTOR"):
+            before = text[max(ctx.sents[k].start, s.start - 8):s.start]
+            if re.search(r"\bof(?: the)?\s*$", before, re.I):
+                continue
+            gap = ctx.between(s, head)
+            if s.end <= head.start and HARM.search(gap) and "CASUALTY" not in {x.label for x in ctx.spans if s.end <= x.start < head.start}:
+                cands.append(s)
+            elif s.start >= head.end and re.search(r"\bby\s+(?:the\s+)?$", text[head.end:s.start], re.I) and HARM.search(text[head.end:s.start]):
+                cands.append(s)
+        if not cands and k > 0 and ctx.sents[k - 1].paragraph == ctx.sents[k].paragraph:
+            # the agent of the attack told in the previous sentence: "[RSF gunmen] went from shelter to shelter ..."
+            cands = [s for s in ctx.in_sentence(k - 1, "ACTOR")
+                     if HARM.search(text[s.end:s.end + 60]) and not re.search(r"\bof(?: the)?\s*$", text[max(0, s.start - 8):s.start], re.I)]
+            return _group(cands, cands[0], ctx) if cands else []
+        if not cands:
+            return []
+        return _group(cands, _nearest(cands, head), ctx)
+
+    def total(self, ctx: Context, head: Span) -> Span | None:
+        k = ctx.sent_of[head]
+        text = ctx.doc.text
+        earlier = [s for s in ctx.in_sentence(k, "CASUALTY") if s.end <= head.start and s.status == head.status]
+        after = text[head.end:ctx.sents[k].end]
+        cue_after = SUBCOUNT_AFTER.match(after)
+        if earlier:
+            gap = ctx.between(earlier[-1], head)
+            before_total = text[max(ctx.sents[k].start, earlier[-1].start - 12):earlier[-1].start]
+            if (SUBCOUNT.search(gap) or OF_THE_GROUP.search(head.text_in(text)) or cue_after
+                    or (TOTAL_FIRST.search(before_total) and JOINER.match(gap or ","))):
+                return earlier[-1]
+        if cue_after or OF_THE_GROUP.search(head.text_in(text)):
+            # "Twenty-one of the victims were shot ...": the latest figure of the same status before this sentence
+            before = [s for s in ctx.spans if s.label == "CASUALTY" and s.status == head.status and ctx.sent_of[s] in (k - 1, k - 2, k - 3) and s.end <= head.start]
+            if before:
+                return before[-1]
+        return None
+
+    def first_mention(self, ctx: Context, head: Span, firsts: dict[Span, Span]) -> Span | None:
+        mine = ctx.counts[head]
+        if mine.best is None:
+            return None
+        words = head.text_in(ctx.doc.text).lower()
+        for earlier in [s for s in ctx.spans if s.label == "CASUALTY" and s.end <= head.start]:
+            theirs = ctx.counts[earlier]
+            if earlier.status == head.status and theirs.best == mine.best and (mine.best >= 2 or earlier.text_in(ctx.doc.text).lower() == words):
+                return firsts.get(earlier, earlier)
+        return None
+
+
+def allowed_tails(ctx: Context, head: Span, type_: str) -> list[Span]:
+    """Every span a link of ``type_`` from ``head`` may end at (labels of the schema; ``restates`` earlier only)."""
+    kind = RELATION_BY_NAME[type_]
+    return [s for s in ctx.spans if s.label == kind.tail and s != head and (not kind.ordered or s.end <= head.start)]
