@@ -3,7 +3,7 @@
 The corpus lives in ``corpus/`` at the top of the repository (built there by
 ``conflict-spans build``); the package reads it from there in a checkout. A
 wheel has no checkout, so building one copies the corpus's built data, its
-conflict list, provenance verdicts and dataset card into
+conflict list, provenance verdicts, gold casualty figures and dataset card into
 ``conflict_spans/resources/corpus/`` (the same layout: ``data/*.jsonl`` beside
 the card). Everything else is in pyproject.toml.
 """
@@ -17,7 +17,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-CORPUS_FILES = ("data/train.jsonl", "data/validation.jsonl", "data/test.jsonl", "conflicts.json", "provenance_review.tsv", "README.md")
+CORPUS_FILES = ("data/train.jsonl", "data/validation.jsonl", "data/test.jsonl", "conflicts.json", "provenance_review.tsv", "counts_gold.tsv", "README.md")
 
 
 class BuildPyWithCorpus(build_py):

@@ -26,6 +26,7 @@ DATA_DIR = CORPUS_DIR / "data"
 SPLITS_FILE = CORPUS_DIR / "splits.json"
 CONFLICTS_FILE = CORPUS_DIR / "conflicts.json"
 PROVENANCE_REVIEW = CORPUS_DIR / "provenance_review.tsv"
+COUNTS_GOLD = CORPUS_DIR / "counts_gold.tsv"  # hand-written figures of CASUALTY spans (records evaluation)
 # where tools keep their state by default (Label Studio's virtualenv and data): the checkout, else the current folder
 WORK_DIR = CHECKOUT or Path.cwd()
 

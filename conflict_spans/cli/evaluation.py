@@ -47,6 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES, help=f"bootstrap resamples of documents for confidence intervals (default {DEFAULT_RESAMPLES})")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
     p.add_argument("--no-model-card", action="store_true", help="do not write MODEL_CARD.md into the model folder")
+    p.add_argument("--no-records", action="store_true", help="skip the casualty records (links, restatement groups, count normalisation)")
+    p.add_argument("--linker-weights", type=Path, metavar="FILE.json", help="learned linker weights to score (default: the shipped ones)")
     p.add_argument("--subset", action="append", default=[], metavar="NAME=IDS.txt",
                    help="also score every system on the split's documents whose ids are listed in IDS.txt (one per line), reported as NAME; repeatable")
     p.add_argument("--readme", type=Path, metavar="README.md",
@@ -70,7 +72,8 @@ def options_from_args(args: argparse.Namespace, command: str) -> Options:
     return Options(subsets=parse_subsets(args.subset), model=args.model, out=args.out, baselines=args.baselines, data=args.data, split=args.split,
                    re3d=None if args.no_re3d else args.re3d, cache_dir=args.cache_dir, spacy_config=args.spacy_config,
                    spacy_label_map=args.spacy_label_map, re3d_label_map=args.re3d_label_map,
-                   n_resamples=args.resamples, seed=args.seed, model_card=not args.no_model_card, command=command)
+                   n_resamples=args.resamples, seed=args.seed, model_card=not args.no_model_card, command=command,
+                   records=not args.no_records, linker_weights=args.linker_weights)
 
 
 def run(args: argparse.Namespace, command: str) -> int:
@@ -79,6 +82,10 @@ def run(args: argparse.Namespace, command: str) -> int:
         b = result.bootstrap["micro_f1"]
         print(f"{name}: strict micro F1 {100 * b['point']:.1f} [{100 * b['low']:.1f}, {100 * b['high']:.1f}], "
               f"macro F1 {100 * result.strict.macro()['f1']:.1f}")
+    if evaluation.records is not None:
+        r = evaluation.records["linkers"][evaluation.records["default_linker"]]["gold_spans"]
+        print(f"records ({evaluation.records['default_linker']} linker, gold spans): link F1 "
+              + ", ".join(f"{t} {100 * r[t]['f1']:.1f}" for t in ("source", "location", "perpetrator", "part_of", "restates")))
     print(f"report: {args.out / 'report.md'}")
     if args.readme:
         from conflict_spans.evaluation.readme import update_readme

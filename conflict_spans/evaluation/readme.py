@@ -64,6 +64,21 @@ def render(test: dict[str, Any], validation: dict[str, Any] | None = None) -> st
         lines += ["", "CASUALTY status (killed or injured) on test, on CASUALTY spans whose offsets match gold: " + "; ".join(
             f"{name} {st['same_status']} of {st['matched']} right, {_pct(st['accuracy'])} [{_pct(st['interval']['low'])}, {_pct(st['interval']['high'])}]"
             for name, st in status.items()) + "; the spaCy baselines predict no status."]
+    records = test.get("records")
+    if records:
+        default = records["default_linker"]
+        r = records["linkers"][default]
+        types = ("source", "location", "perpetrator")
+        line = (f"Casualty records on test ({default} linker, the default): link F1 with gold spans "
+                + "; ".join(f"{t} {_ci(r['gold_spans'][t]['f1_interval'])}" for t in types))
+        if "end_to_end" in r:
+            line += "; end to end with the model's spans " + "; ".join(f"{t} {_ci(r['end_to_end'][t]['f1_interval'])}" for t in types)
+        line += f"; restatement groups B-cubed F1 {_ci(r['groups_bcubed']['f1_interval'])}"
+        counts = records.get("counts")
+        if counts:
+            line += (f"; count normalisation, best value exact {counts['best_exact']['correct']} of {counts['spans']}, "
+                     f"{_ci(counts['best_exact']['interval'])}, range {_ci(counts['range_agreement']['interval'])}")
+        lines += ["", line + "."]
     if test.get("re3d"):
         r = test["re3d"]
         lines += ["", f"Out of domain, re3d ({r['data']['documents']} real Syria/Iraq documents, evaluation only, classes "

@@ -182,6 +182,54 @@ def re3d_section(re3d: dict[str, Any]) -> list[str]:
     return lines + table(header, rows) + [""]
 
 
+def records_section(records: dict[str, Any], split: str) -> list[str]:
+    """Links per type (gold spans and end to end), restatement groups and count normalisation, with intervals."""
+    from conflict_spans.schema import RELATION_NAMES
+
+    gold = records["gold_links"]
+    lines = ["## Casualty records: links, groups, counts", "",
+             f"Gold links on the {split} split: " + ", ".join(f"{t} {n}" for t, n in gold.items()) + " (annotation/LINKS.md). "
+             "A predicted link is right when gold links the same two spans (label and offsets) with the same type. "
+             "*Gold spans*: the linker reads the gold spans. *End to end*: it reads our model's predicted spans. "
+             f"F1 with a bootstrap 95% interval ({records['n_resamples']} resamples of documents, seed {records['seed']}). "
+             f"Default linker: **{records['default_linker']}**.", ""]
+    training = records.get("linker_training")
+    if training:
+        f1 = training.get("validation_micro_f1", {})
+        lines += [f"The learned linker was trained on the links of {training.get('documents')} train documents; on validation with gold spans "
+                  f"its micro F1 is {pct(f1.get('learned'))} against the rule linker's {pct(f1.get('rule'))}, so the default is "
+                  f"the {training.get('default')} linker (`conflict-spans train-linker`).", ""]
+    header = ["linker", "type", "gold links", "P", "R", "F1 [95% CI] (gold spans)"]
+    has_e2e = any("end_to_end" in r for r in records["linkers"].values())
+    if has_e2e:
+        header += ["P", "R", "F1 [95% CI] (end to end)"]
+    rows = []
+    for name, r in records["linkers"].items():
+        for t in (*RELATION_NAMES, "micro"):
+            g = r["gold_spans"][t]
+            row = [name, t, g["gold"], pct(g["precision"]), pct(g["recall"]), ci(g["f1_interval"])]
+            if has_e2e:
+                e = r.get("end_to_end", {}).get(t)
+                row += [pct(e["precision"]), pct(e["recall"]), ci(e["f1_interval"])] if e else ["—"] * 3
+            rows.append(row)
+    lines += table(header, rows) + [""]
+    lines += ["Restatement groups (the same figure repeated), B-cubed over the gold CASUALTY spans, gold spans:", ""]
+    lines += table(["linker", "mentions", "B-cubed P", "B-cubed R", "B-cubed F1 [95% CI]"],
+                   [[name, r["groups_bcubed"]["mentions"], pct(r["groups_bcubed"]["precision"]), pct(r["groups_bcubed"]["recall"]),
+                     ci(r["groups_bcubed"]["f1_interval"])] for name, r in records["linkers"].items()]) + [""]
+    counts = records.get("counts")
+    if counts:
+        best, rng = counts["best_exact"], counts["range_agreement"]
+        lines += [f"Count normalisation (`conflict_spans/records/counts.py`, annotation/COUNTS.md) on {counts['spans']} gold CASUALTY spans against "
+                  f"hand-written figures (corpus/{counts['gold_file']}): best value exact {best['correct']} of {counts['spans']}, "
+                  f"{ci(best['interval'])}; range (low and high both equal) {rng['correct']} of {counts['spans']}, {ci(rng['interval'])}.", ""]
+        if counts["misses"]:
+            lines += table(["document", "span", "gold low/best/high", "normalised", "rule"],
+                           [[m["doc_id"], m["text"], "/".join("–" if v is None else str(v) for v in m["gold"]),
+                             "/".join("–" if v is None else str(v) for v in m["normalised"]), m["rule"]] for m in counts["misses"]]) + [""]
+    return lines
+
+
 def system_section(result: SystemResult, files: dict[str, str]) -> list[str]:
     lines = [f"### {result.name}", "", result.description, ""]
     p = result.predictions
@@ -223,6 +271,8 @@ def report_markdown(evaluation: Evaluation, files: dict[str, dict[str, str]]) ->
         lines += table(["systems", "difference [95% CI]", "share of resamples where the first is not better"],
                        [[k, ci(v), f"{v['share_a_not_better']:.3f}"] for k, v in e.comparisons.items()])
     lines.append("")
+    if e.records is not None:
+        lines += records_section(e.records, e.split)
     if e.re3d is not None:
         lines += re3d_section(e.re3d)
     lines += ["## Systems", ""]

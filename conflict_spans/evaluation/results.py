@@ -84,6 +84,7 @@ class Evaluation:
     re3d: dict[str, Any] | None = None
     subsets: dict[str, dict[str, Any]] = field(default_factory=dict)
     splits: dict[str, list[Document]] = field(default_factory=dict)
+    records: dict[str, Any] | None = None  # casualty records: links, groups, counts (evaluation.records)
 
     def gold_counts(self) -> dict[str, int]:
         counts = Counter(s.label for d in self.gold_docs for s in d.spans)
@@ -97,5 +98,5 @@ class Evaluation:
             "gold_spans": self.gold_counts(), "labels": list(self.labels), "settings": self.settings,
             "coarse_map": self.coarse_map,
             "systems": {name: r.to_dict(files.get(name)) for name, r in self.systems.items()},
-            "comparisons": self.comparisons, "re3d": self.re3d, "subsets": self.subsets,
+            "comparisons": self.comparisons, "re3d": self.re3d, "subsets": self.subsets, "records": self.records,
         }

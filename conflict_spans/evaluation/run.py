@@ -25,11 +25,12 @@ from conflict_spans.evaluation.errorlist import error_records
 from conflict_spans.evaluation.model_card import write_model_card
 from conflict_spans.evaluation.predictors import Predictions, Predictor, load_model_predictor, predict_checked
 from conflict_spans.evaluation.re3d import RE3D_DIR, RE3D_LABEL_MAP, evaluate_re3d, load_re3d_map
+from conflict_spans.evaluation.records import score_records
 from conflict_spans.evaluation.report import write_report
 from conflict_spans.evaluation.results import Evaluation, SystemResult
 from conflict_spans.evaluation.scoring import nervaluate_scores, relabel, strict_scores, word_confusion
 from conflict_spans.evaluation.spacy_baseline import SPACY_CONFIG
-from conflict_spans.paths import CHECKOUT, DATA_DIR
+from conflict_spans.paths import CHECKOUT, COUNTS_GOLD, DATA_DIR
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import LABEL_NAMES, SPLITS
 
@@ -59,6 +60,9 @@ class Options:
     command: str = "python eval/evaluate.py"
     # name -> document ids: each system is also scored on the split's documents with these ids
     subsets: dict[str, frozenset[str]] = field(default_factory=dict)
+    records: bool = True  # score the linkers and the count normalisation (casualty records)
+    counts_gold: Path = COUNTS_GOLD
+    linker_weights: Path | None = None  # the learned linker's weights (default: the shipped ones)
 
 
 def score_system(name: str, description: str, split: str, gold_docs: Sequence[Document], predictions: Predictions, *,
@@ -165,6 +169,17 @@ def evaluate(options: Options, *, systems: Mapping[str, Predictor] | None = None
                     LABEL_NAMES, n_resamples=options.n_resamples, seed=options.seed)
     for subset, ids in options.subsets.items():
         evaluation.subsets[subset] = score_subset(evaluation, ids, options.n_resamples, options.seed)
+    if options.records:
+        from conflict_spans.records.learned import LearnedLinker
+        from conflict_spans.records.linker import RuleLinker
+
+        learned = LearnedLinker.from_file(options.linker_weights)
+        model_docs = evaluation.systems[MODEL].predictions.docs if MODEL in evaluation.systems else None
+        log(f"records: linking {len(gold_docs)} {options.split} documents (gold spans" + (", and the model's spans)" if model_docs else ")"))
+        evaluation.records = score_records(gold_docs, {"rule": RuleLinker(), "learned": learned}, predicted_docs=model_docs,
+                                           gold_counts_path=options.counts_gold, default_linker=learned.info.get("default", "rule"),
+                                           n_resamples=options.n_resamples, seed=options.seed, linker_info=learned.info,
+                                           all_docs=[d for docs in splits.values() for d in docs])
     if options.re3d is not None:
         log(f"re3d: evaluating {', '.join(built)} on {options.re3d}")
         evaluation.re3d = evaluate_re3d(built, options.re3d, map_path=options.re3d_label_map)
