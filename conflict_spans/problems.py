@@ -494,3 +494,21 @@ def markup_relation_number(value: str, n_spans: int, **where) -> Problem:
 def markup_relation_quotes(value: str, found: tuple[str, str], **where) -> Problem:
     return Problem("markup", f"the quoted texts do not match the numbered spans, which are {found[0]!r} and {found[1]!r}",
                    "the span numbers have drifted (a span was added or removed): renumber the link, or fix the quotes", value=value, **where)
+
+
+def result_relation_region(task_id, record: str, annotation: str, result: dict) -> Problem:
+    return Problem("ls-relation", f"{annotation}: a relation links a region id the result list does not have",
+                   "draw relations between regions of this annotation, or delete the dangling relation in Label Studio",
+                   value=f"{result.get('from_id')!r} -> {result.get('to_id')!r}", **where(task_id, record))
+
+
+def result_relation_type(task_id, record: str, annotation: str, result: dict, known) -> Problem:
+    return Problem("ls-relation", f"{annotation}: a relation needs exactly one type label",
+                   f"choose one of {', '.join(known)} on the relation in Label Studio (annotation/LINKS.md)",
+                   value=f"{result.get('from_id')!r} -> {result.get('to_id')!r} labels {result.get('labels')!r}", **where(task_id, record))
+
+
+def result_relation_direction(task_id, record: str, annotation: str, result: dict) -> Problem:
+    return Problem("ls-relation", f"{annotation}: a relation must point one way (direction right or left)",
+                   "set the relation's direction from the CASUALTY region to the other span",
+                   value=f"{result.get('from_id')!r} -> {result.get('to_id')!r} direction {result.get('direction')!r}", **where(task_id, record))

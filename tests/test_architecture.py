@@ -26,7 +26,7 @@ PURE = {
     "corpus": set(),
     "records": set(),
 }
-STAGE_MAY_USE = {"corpus": set(), "model": {"corpus"}, "annotation": {"corpus", "model"}, "evaluation": {"corpus", "model", "records"},
+STAGE_MAY_USE = {"corpus": set(), "model": {"corpus"}, "annotation": {"corpus", "model", "records"}, "evaluation": {"corpus", "model", "records"},
                  "records": {"corpus"}}
 
 

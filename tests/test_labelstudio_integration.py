@@ -416,3 +416,44 @@ def test_backend_stops_on_a_signal_even_when_started_with_sigint_ignored(tiny_mo
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+class ClauseStub:
+    """A stand-in model with fixed spans: "Gunmen" (ACTOR) killed "12 people" (CASUALTY), "the army" said so (ATTRIBUTION)."""
+
+    model_version = "clause-stub"
+
+    def predict_spans(self, text: str) -> list[Span]:
+        out = []
+        for surface, label, status in (("Gunmen", "ACTOR", None), ("12 people", "CASUALTY", "killed"), ("army", "ATTRIBUTION", None), ("Goma", "LOCATION", None)):
+            at = text.find(surface)
+            if at >= 0:
+                out.append(Span(at, at + len(surface), label, status, 0.9))
+        return out
+
+
+def test_ml_backend_sends_the_linkers_relations_to_label_studio(ls_client, project_title):
+    """The backend's relations reach the server and read back as the linker's links between the predicted spans."""
+    from conflict_spans.annotation.labelstudio.results import results_to_document
+    from conflict_spans.records.linker import RuleLinker
+
+    doc = Document("linked", "Gunmen killed 12 people in Goma on Sunday, the army said.", [], {})
+    push_documents(ls_client, project_title, [doc], annotations=False)
+    stub, linker = ClauseStub(), RuleLinker()
+    server, thread = serve_in_thread(stub, linker=linker)
+    try:
+        project = require_project(ls_client, project_title)
+        connect_ml_backend(ls_client, project["id"], server_url(server))
+        retrieve_predictions(ls_client, project["id"])
+        tasks = [t for t in list_tasks(ls_client, project["id"]) if t["data"].get("doc_id") == "linked"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    (task,) = tasks
+    (pred,) = [p for p in task["predictions"] if p.get("model_version") == stub.model_version]
+    spans, relations, problems = results_to_document(pred["result"], doc.text, NAMES, task_id=task["id"], record="linked", keep_scores=True, require_status=False)
+    assert problems == []
+    expected = linker.link(Document("linked", doc.text, stub.predict_spans(doc.text)))
+    as_text = lambda rels: sorted((r.head.text_in(doc.text), r.type, r.tail.text_in(doc.text)) for r in rels)  # noqa: E731
+    assert as_text(relations) == as_text(expected) == [("12 people", "location", "Goma"), ("12 people", "perpetrator", "Gunmen"), ("12 people", "source", "army")]

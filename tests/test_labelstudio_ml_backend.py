@@ -59,7 +59,7 @@ def test_binds_loopback_only(backend):
 @pytest.mark.parametrize("path", ["/", "/health"])
 def test_health(backend, path):
     url, _ = backend
-    assert request(url, path) == (200, {"status": "UP", "model_class": "StubPredictor", "model_version": "stub-1"})
+    assert request(url, path) == (200, {"status": "UP", "model_class": "StubPredictor", "model_version": "stub-1", "linker": None})
 
 
 def test_setup_returns_the_model_version(backend):
@@ -110,3 +110,27 @@ def test_webhook_is_acknowledged_and_training_refused(backend):
 def test_unknown_route(backend):
     url, _ = backend
     assert request(url, "/nope")[0] == 404
+
+
+def test_predictions_carry_the_linkers_relations():
+    """With the rule linker, a predicted CASUALTY and the ACTOR that killed them come back as a relation result."""
+    from conflict_spans.records.linker import RuleLinker
+
+    stub = StubPredictor()
+    server, thread = serve_in_thread(stub, linker=RuleLinker())
+    try:
+        text = "Gunmen killed 12 people on Monday."
+        status, body = request(server_url(server), "/predict", {"tasks": [{"id": 1, "data": {"text": text}}], "label_config": labeling_config_xml()})
+        assert status == 200
+        result = body["results"][0]["result"]
+        regions = {r["id"]: r["value"]["text"] for r in result if r["type"] == "labels"}
+        relations = [r for r in result if r["type"] == "relation"]
+        assert [(regions[r["from_id"]], r["labels"], regions[r["to_id"]]) for r in relations] == [("12 people", ["perpetrator"], "Gunmen")]
+        assert all(r["direction"] == "right" for r in relations)
+        config_without_relations = labeling_config_xml().replace("<Relations>", "<!--").replace("</Relations>", "-->")
+        status, body = request(server_url(server), "/predict", {"tasks": [{"id": 1, "data": {"text": text}}], "label_config": config_without_relations})
+        assert status == 200 and not [r for r in body["results"][0]["result"] if r["type"] == "relation"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -234,10 +234,15 @@ def cmd_backend(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     predictor = load_predictor(args.model)
-    server, thread = serve_in_thread(predictor, port=args.port)
+    linker = None
+    if args.linker != "none":
+        from conflict_spans.records.learned import load_linker
+
+        linker = load_linker(args.linker)
+    server, thread = serve_in_thread(predictor, port=args.port, linker=linker)
     try:  # entered before the announcement: a signal right after it must still end in a clean stop
         url = server_url(server)
-        _info(f"ML backend for model {predictor.model_version!r} at {url} (Ctrl-C stops it)")
+        _info(f"ML backend for model {predictor.model_version!r}" + (f" with the {linker.name} linker" if linker else "") + f" at {url} (Ctrl-C stops it)")
         if args.project:
             from conflict_spans.annotation.labelstudio.client import connect_ml_backend, require_project, retrieve_predictions
 
@@ -329,5 +334,7 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=9090, help="port on 127.0.0.1 (default 9090; 0 picks a free one)")
     p.add_argument("--project", help="also connect the backend to this project")
     p.add_argument("--retrieve", action="store_true", help="with --project: ask Label Studio to fetch predictions for every task")
+    p.add_argument("--linker", choices=("auto", "rule", "learned", "none"), default="auto",
+                   help="link the predicted spans with this linker and send the links as relations (default auto: the shipped default; none: spans only)")
     p.set_defaults(func=cmd_backend)
 

@@ -195,7 +195,7 @@ def check_push_documents(docs: list[Document], *, with_spans: bool) -> None:
 def _predictions_for(doc: Document, names: ConfigNames, predictor: SpanPredictor | None, spans_model_version: str | None) -> list[dict]:
     out = []
     if spans_model_version is not None:
-        out.append(spans_to_prediction(doc.spans, doc.text, names, spans_model_version))
+        out.append(spans_to_prediction(doc.spans, doc.text, names, spans_model_version, doc.relations))
     if predictor is not None:
         out.append(spans_to_prediction(predictor.predict_spans(doc.text), doc.text, names, predictor.model_version))
     return out
@@ -263,7 +263,7 @@ def push_documents(
         for doc in batch:
             item: dict[str, Any] = {"data": document_to_task_data(doc, names)}
             if annotations:
-                item["annotations"] = [spans_to_annotation(doc.spans, doc.text, names)]
+                item["annotations"] = [spans_to_annotation(doc.spans, doc.text, names, doc.relations)]
             preds = _predictions_for(doc, names, predictor, spans_model_version)
             if preds:
                 item["predictions"] = preds
@@ -297,7 +297,7 @@ def push_documents(
                  score=pred.get("score"), model_version=pred["model_version"])
             report.predictions_added += 1
         if annotations and not task.get("annotations"):
-            ann = spans_to_annotation(doc.spans, doc.text, names)
+            ann = spans_to_annotation(doc.spans, doc.text, names, doc.relations)
             call(f"add an annotation to task {task['id']}", ls.annotations.create, id=task["id"], result=ann["result"], was_cancelled=False)
             report.annotations_added += 1
         elif annotations:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conflict_spans import problems as catalogue
 from conflict_spans.problems import CorpusError
-from conflict_spans.schema import LABELS, LABELS_WITH_STATUS, STATUS_ATTRIBUTE, STATUS_VALUES
+from conflict_spans.schema import LABELS, LABELS_WITH_STATUS, RELATIONS, STATUS_ATTRIBUTE, STATUS_VALUES
 
 TEXT_TAG_NAME = "text"
 TEXT_DATA_KEY = "text"  # task.data key holding the document text
@@ -23,7 +23,7 @@ LABELS_TAG_NAME = "label"
 
 
 def labeling_config_xml() -> str:
-    """The labeling config for the schema: four labels, word granularity, per-region status."""
+    """The labeling config for the schema: four labels, word granularity, per-region status, typed relations."""
     view = ET.Element("View")
     view.append(ET.Comment(" Generated from conflict_spans/schema.py by `conflict-spans ls config`; do not edit by hand. "))
     labels = ET.SubElement(view, "Labels", {"name": LABELS_TAG_NAME, "toName": TEXT_TAG_NAME})
@@ -38,6 +38,10 @@ def labeling_config_xml() -> str:
         choices = ET.SubElement(box, "Choices", {"name": STATUS_ATTRIBUTE, "toName": TEXT_TAG_NAME, "perRegion": "true", "choice": "single-radio"})
         for value in STATUS_VALUES:
             ET.SubElement(choices, "Choice", {"value": value})
+    # links between regions (annotation/LINKS.md): drawn from the CASUALTY region to the other span
+    relations = ET.SubElement(view, "Relations")
+    for kind in RELATIONS:
+        ET.SubElement(relations, "Relation", {"value": kind.name, "hint": f"{kind.head} -> {kind.tail}: {kind.description}"})
     ET.indent(view, space="  ")
     return ET.tostring(view, encoding="unicode") + "\n"
 
@@ -52,6 +56,7 @@ class ConfigNames:
     label_values: tuple[str, ...]
     status_from: str | None  # per-region <Choices name> for the status attribute
     status_values: tuple[str, ...]
+    relation_values: tuple[str, ...] = ()  # <Relations><Relation value> (empty: the config has no relations)
 
 
 def config_names(xml: str) -> ConfigNames:
@@ -78,6 +83,7 @@ def config_names(xml: str) -> ConfigNames:
         label_values=tuple(el.get("value", "") for el in labels_tag.iter("Label")),
         status_from=None if status is None else status.get("name"),
         status_values=() if status is None else tuple(el.get("value", "") for el in status.iter("Choice")),
+        relation_values=tuple(el.get("value", "") for tag in root.iter("Relations") for el in tag.iter("Relation")),
     )
 
 

@@ -13,7 +13,10 @@ It speaks the protocol Label Studio 1.23 uses (``label_studio/ml/api_connector.p
 
 Only the standard library: ``ThreadingHTTPServer`` bound to 127.0.0.1. Results
 are shaped by ``results.spans_to_prediction`` with the names of the labeling
-config Label Studio sends, so a renamed tag still works.
+config Label Studio sends, so a renamed tag still works. With a linker (the
+default linker of ``conflict_spans.records``) and a config with a
+``<Relations>`` tag, each prediction also carries the links the linker finds
+between the predicted spans.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from conflict_spans.annotation.labelstudio.client import SpanPredictor
 from conflict_spans.annotation.labelstudio.config import ConfigNames, config_names, schema_names
 from conflict_spans.annotation.labelstudio.results import spans_to_prediction
 from conflict_spans.annotation.labelstudio.server import HOST
+from conflict_spans.document import Document
 from conflict_spans.problems import CorpusError
 
 log = logging.getLogger(__name__)
@@ -46,8 +50,9 @@ class BackendError(Exception):
 class SpanBackend:
     """The protocol, without HTTP: each method takes the request body and returns the response body."""
 
-    def __init__(self, predictor: SpanPredictor):
+    def __init__(self, predictor: SpanPredictor, linker: Any = None):
         self.predictor = predictor
+        self.linker = linker  # anything with link(Document) -> relations, or None for spans only
         self._lock = threading.Lock()  # one prediction at a time: models are not thread-safe
         self._names: dict[str, ConfigNames] = {}
 
@@ -56,7 +61,8 @@ class SpanBackend:
         return str(self.predictor.model_version)
 
     def health(self) -> dict:
-        return {"status": "UP", "model_class": type(self.predictor).__name__, "model_version": self.model_version}
+        return {"status": "UP", "model_class": type(self.predictor).__name__, "model_version": self.model_version,
+                "linker": getattr(self.linker, "name", None)}
 
     def names(self, label_config: str | None) -> ConfigNames:
         if not label_config:
@@ -86,7 +92,8 @@ class SpanBackend:
                 raise BackendError(HTTPStatus.BAD_REQUEST, f"task {tid}: no string data.{names.text_key} to predict on; import tasks with a {names.text_key!r} field")
             with self._lock:
                 spans = self.predictor.predict_spans(text)
-            results.append(spans_to_prediction(spans, text, names, self.model_version))
+            relations = self.linker.link(Document("", text, spans)) if self.linker is not None and names.relation_values else []
+            results.append(spans_to_prediction(spans, text, names, self.model_version, relations))
         return {"results": results, "model_version": self.model_version}
 
     def webhook(self, body: dict) -> dict:
@@ -160,9 +167,9 @@ def _handler(backend: SpanBackend) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def make_server(predictor: SpanPredictor, *, port: int = DEFAULT_PORT) -> ThreadingHTTPServer:
+def make_server(predictor: SpanPredictor, *, port: int = DEFAULT_PORT, linker: Any = None) -> ThreadingHTTPServer:
     """An HTTP server on 127.0.0.1:``port`` (0 picks a free port); call ``serve_forever()``."""
-    server = ThreadingHTTPServer((HOST, port), _handler(SpanBackend(predictor)))
+    server = ThreadingHTTPServer((HOST, port), _handler(SpanBackend(predictor, linker)))
     server.daemon_threads = True
     return server
 
@@ -172,9 +179,9 @@ def server_url(server: ThreadingHTTPServer) -> str:
     return f"http://{host}:{port}"
 
 
-def serve_in_thread(predictor: SpanPredictor, *, port: int = 0) -> tuple[ThreadingHTTPServer, threading.Thread]:
+def serve_in_thread(predictor: SpanPredictor, *, port: int = 0, linker: Any = None) -> tuple[ThreadingHTTPServer, threading.Thread]:
     """Start the backend in a daemon thread; stop it with ``server.shutdown(); server.server_close()``."""
-    server = make_server(predictor, port=port)
+    server = make_server(predictor, port=port, linker=linker)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="ls-ml-backend", daemon=True)
     thread.start()
     return server, thread

@@ -14,7 +14,7 @@ from typing import Any
 
 from conflict_spans import problems as catalogue
 from conflict_spans.annotation.labelstudio.config import DOC_ID_DATA_KEY, META_DATA_KEY, ConfigNames
-from conflict_spans.annotation.labelstudio.results import results_to_spans
+from conflict_spans.annotation.labelstudio.results import results_to_document
 from conflict_spans.document import Document, Span
 from conflict_spans.problems import CorpusError, Problem
 
@@ -186,10 +186,10 @@ def pull_documents(
             chosen = [_latest(cands)]
         counts.superseded += offered - len(chosen)
         for cand in chosen:
-            spans, found = results_to_spans(cand.result, text, names, task_id=tid, record=doc_id, annotation=cand.label)
+            spans, relations, found = results_to_document(cand.result, text, names, task_id=tid, record=doc_id, annotation=cand.label)
             problems += found
             if not found:
-                out.append(Pulled(cand.annotator, f"{cand.kind} {cand.id}", Document(doc_id, text, spans, dict(meta))))
+                out.append(Pulled(cand.annotator, f"{cand.kind} {cand.id}", Document(doc_id, text, spans, dict(meta), relations)))
                 counts.annotators[cand.annotator] += 1
     for doc_id, tids in seen.items():
         if len(tids) > 1:
@@ -213,7 +213,7 @@ def prediction_spans(task: dict, names: ConfigNames, *, model_version: str | Non
         version = str(pred.get("model_version") or "")
         if model_version is not None and version != model_version:
             continue
-        spans, found = results_to_spans(pred.get("result"), text, names, task_id=task.get("id"), record=task_doc_id(task) or "",
+        spans, _, found = results_to_document(pred.get("result"), text, names, task_id=task.get("id"), record=task_doc_id(task) or "",
                                         annotation=f"prediction {pred.get('id')} ({version})", keep_scores=True, require_status=False)
         problems += found
         out.append((version, spans))
