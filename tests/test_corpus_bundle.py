@@ -98,12 +98,18 @@ def test_jsonl_records_have_the_documented_shape(split):
 def test_stats_counts_match_the_committed_files(run_cli, committed, tmp_path):
     result = run_cli("stats", cwd=tmp_path)  # the default is the bundled corpus, from any folder
     assert result.returncode == 0, result.stderr
-    rows = {line.split(" | ")[0].strip("| "): line for line in result.stdout.splitlines() if line.startswith("| ")}
+    rows: dict[str, list[str]] = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("| "):
+            rows.setdefault(line.split(" | ")[0].strip("| "), []).append(line)
     for split, docs in committed.items():
         counts = Counter(s.label for d in docs for s in d.spans)
-        cells = [c.strip() for c in rows[split].strip("|").split("|")]
-        assert cells[0] == split and int(cells[1]) == len(docs)
-        assert [int(c) for c in cells[3:3 + len(LABEL_NAMES)]] == [counts[label] for label in LABEL_NAMES]
+        spans_row, links_row = ([c.strip() for c in row.strip("|").split("|")] for row in rows[split][:2])
+        assert spans_row[0] == split and int(spans_row[1]) == len(docs)
+        assert [int(c) for c in spans_row[3:3 + len(LABEL_NAMES)]] == [counts[label] for label in LABEL_NAMES]
+        links = Counter(r.type for d in docs for r in d.relations)
+        assert int(links_row[1]) == sum(1 for d in docs if d.relations)
+        assert [int(c) for c in links_row[2:2 + len(RELATION_NAMES)]] == [links[t] for t in RELATION_NAMES]
     for conflict in CONFLICTS:
         assert conflict in rows
 

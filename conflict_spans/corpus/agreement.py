@@ -114,7 +114,8 @@ def pairwise_agreement(docs_a: list[Document], docs_b: list[Document], *, zero_d
         "labels": labels,
         "micro": micro,
         "status": {"compared": status_compared, "agree": status_agree, "agreement": _ratio(status_agree, status_compared, zero_division)},
-        "links": links,
+        # only when a side has links: a span-only study reads as it always has
+        **({"links": links} if links["micro"]["all"]["n_a"] or links["micro"]["all"]["n_b"] else {}),
     }
 
 

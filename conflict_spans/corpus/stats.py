@@ -8,7 +8,7 @@ from conflict_spans.corpus.conflicts import load_conflicts
 from conflict_spans.corpus.forms import FORMS
 from conflict_spans.document import Document, check_schema
 from conflict_spans.problems import CorpusError
-from conflict_spans.schema import LABEL_NAMES, STATUS_VALUES
+from conflict_spans.schema import LABEL_NAMES, RELATION_NAMES, STATUS_VALUES
 
 LONG_DOCUMENT_WORDS = 700
 
@@ -53,6 +53,12 @@ def stats_table(docs_by_split: dict[str, list[Document]]) -> str:
         lines.append(f"| {split} | {len(docs)} | {words} | " + " | ".join(str(c[label]) for label in cols) + f" | {sum(c[label] for label in cols)} |")
     c = label_counts(all_docs)
     lines += ["", "CASUALTY status: " + ", ".join(f"{s} {c['CASUALTY:' + s]}" for s in STATUS_VALUES), ""]
+    lines += ["Links (annotation/LINKS.md), on the documents whose links were annotated:", "",
+              "| split | documents with links | " + " | ".join(RELATION_NAMES) + " | links |", "|" + "---|" * (len(RELATION_NAMES) + 3)]
+    for split, docs in list(docs_by_split.items()) + [("all", all_docs)]:
+        rc = Counter(r.type for d in docs for r in d.relations)
+        lines.append(f"| {split} | {sum(1 for d in docs if d.relations)} | " + " | ".join(str(rc[t]) for t in RELATION_NAMES) + f" | {sum(rc.values())} |")
+    lines.append("")
     by_conflict: dict[str, list[Document]] = defaultdict(list)
     split_of = {d.id: s for s, docs in docs_by_split.items() for d in docs}
     for doc in all_docs:

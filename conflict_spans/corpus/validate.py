@@ -11,7 +11,7 @@ from conflict_spans.corpus.duplicates import find_near_duplicates
 from conflict_spans.corpus.io import collect, duplicate_ids
 from conflict_spans.corpus.same_story import find_same_stories
 from conflict_spans.corpus.splits import group_of
-from conflict_spans.document import Document, check_relations, check_spans
+from conflict_spans.document import Document, check_relations, check_schema, check_spans
 from conflict_spans.problems import Problem
 from conflict_spans.schema import GENRES
 
@@ -45,6 +45,12 @@ def check_meta(doc: Document, path: str, line: int | None) -> list[Problem]:
     if not doc.text.strip():
         problems.append(Problem("text", "text is empty", "remove the record or give it text", **where))
     return problems
+
+
+def relation_schema_problems(doc: Document, path: str, line: int | None) -> list[Problem]:
+    """Unknown relation types, self links and labels the type does not allow: the schema part of ``check_schema``
+    that ``check_spans`` does not cover (``check_relations`` leaves these to it)."""
+    return [p for p in check_schema(doc, path=path, line=line) if p.code.startswith("relation")]
 
 
 def collections(paths: list[Path]) -> list[list[Path]]:
@@ -88,7 +94,7 @@ def validate_paths(paths: list[Path], split_of_file: dict[str, str] | None = Non
             docs += found
         total += len(docs)
         for file, line, doc in docs:
-            problems += check_spans(doc, path=file, line=line) + check_relations(doc, path=file, line=line)
+            problems += check_spans(doc, path=file, line=line) + relation_schema_problems(doc, file, line) + check_relations(doc, path=file, line=line)
             problems += check_meta(doc, file, line)
         problems += _cross_document_checks(docs, split_of_file)
     problems.sort(key=lambda p: (p.path is None, p.path or "", p.line or 0))

@@ -48,7 +48,7 @@ CHAIN = re.compile(r"^\s*(?:,\s*(?:in\s+|near\s+)?(?:the\s+)?|\s+in\s+(?:the\s+)
 PRONOUNS = frozenset({"he", "she", "it", "they", "we", "i", "its", "their"})
 SPEAKER_PLACE = re.compile(r"^\s+(?:\w+\s+){0,2}?(?:in|at|from)\s+(?:the\s+)?$", re.I)
 TREATMENT_PLACE = re.compile(r"\b(?:hospital|clinic|medical cent(?:re|er)|health cent(?:re|er)|morgue|dispensary)\b", re.I)
-NOT_HARM_PLACE = re.compile(r"(?:\b(?:to|towards|into|from|based\s+in|headquartered\s+in|handlers\s+in|hospitals?\s+(?:in|at)|"
+NOT_HARM_PLACE = re.compile(r"(?:\b(?:to|towards|into|from(?:\s+across)?|based\s+in|headquartered\s+in|handlers\s+in|hospitals?\s+(?:in|at)|"
                             r"boundary\s+in|treated\s+in|admitted\s+in|flown\s+to|capital\s+of)\s+(?:the\s+)?|\(\s*(?:source:[^)]*)?)$", re.I)
 COORDINATED = re.compile(r"^\s*(?:,\s*)?(?:and|or|&)\s+(?:the\s+)?$|^\s*[–/-]\s*$")
 # how many paragraphs after the dateline a figure still takes it as its place
@@ -212,8 +212,9 @@ class RuleLinker:
     def locations(self, ctx: Context, head: Span) -> list[Span]:
         k = ctx.sent_of[head]
         cands = [s for s in ctx.in_sentence(k, "LOCATION") if ctx.is_harm_place(s)]
-        if cands:
-            return ctx.place_group(cands, _nearest(cands, head))
+        body = [s for s in cands if s not in ctx.datelines] or cands  # "QUETTA — ... in Balochistan": the body's place
+        if body:
+            return ctx.place_group(cands, _nearest(body, head))
         if k > 0 and ctx.sents[k - 1].paragraph == ctx.sents[k].paragraph:
             prev = [s for s in ctx.in_sentence(k - 1, "LOCATION") if ctx.is_harm_place(s)]
             if prev:
