@@ -94,7 +94,8 @@ def validate_paths(paths: list[Path], split_of_file: dict[str, str] | None = Non
             docs += found
         total += len(docs)
         for file, line, doc in docs:
-            problems += check_spans(doc, path=file, line=line) + relation_schema_problems(doc, file, line) + check_relations(doc, path=file, line=line)
+            problems += check_spans(doc, path=file, line=line) + relation_schema_problems(doc, file, line)
+            problems += check_relations(doc, path=file, line=line)
             problems += check_meta(doc, file, line)
         problems += _cross_document_checks(docs, split_of_file)
     problems.sort(key=lambda p: (p.path is None, p.path or "", p.line or 0))

@@ -5,8 +5,10 @@ window of sentences, or the dateline), ``pair_features`` describes the pair:
 where the two sit (same sentence, previous sentence, paragraph, distance,
 how many candidates lie between, whether the tail is the nearest one), the
 words between them (saying verbs, harm words, "of", "by", "in"), the kind of
-tail (dateline, headline, pronoun, a speaker's or a hospital's place) and the
-rule linker's own answer. The weights are trained on the train split's gold
+tail (dateline, headline, pronoun, a speaker's or a hospital's place), the
+dependency parse (``records.syntax``: the tail hangs from the harm through a
+preposition, is its subject or "by" agent, or says the figure) and the rule
+linker's own answer. The weights are trained on the train split's gold
 links (``conflict-spans train-linker``) and shipped as package data
 (``resources/linker.json``), with the validation scores that decided whether
 the learned linker or the rule linker is the default.
@@ -36,11 +38,11 @@ FEATURES: tuple[str, ...] = (
     "dateline", "tail_headline", "head_headline", "saying_between", "harm_between", "of_before_tail", "by_before_tail",
     "in_before_tail", "speaker_place", "treatment_place", "pronoun", "same_best", "same_status", "subcount_cue", "same_words",
     "harm_after_tail", "harm_in_head_sentence", "head_sentence_has_label", "first_in_sentence", "rule_and_same_sentence",
-    "harm_place", "same_qualifier",
+    "harm_place", "same_qualifier", "syntax_attached", "syntax_agent", "syntax_sayer", "syntax_near",
 )
 # sentences before (and after) the head's sentence in which a tail is a candidate
-WINDOW_BEFORE = {"source": 2, "location": 4, "perpetrator": 3, "part_of": 8, "restates": 10_000}
-WINDOW_AFTER = {"source": 1, "location": 1, "perpetrator": 1, "part_of": 0, "restates": 0}
+WINDOW_BEFORE = {"source": 1, "location": 1, "perpetrator": 1, "part_of": 8, "restates": 10_000}  # K1.2, K2.2, K3.2
+WINDOW_AFTER = {"source": 0, "location": 0, "perpetrator": 0, "part_of": 0, "restates": 0}  # no rule links to a later sentence
 THRESHOLD = 0.5
 DEFAULT_WEIGHTS = "linker.json"
 
@@ -101,6 +103,10 @@ def pair_features(ctx: Context, head: Span, tail: Span, type_: str, cands: list[
         "rule_and_same_sentence": float(tail in rule_links and j == k),
         "harm_place": float(tail.label == "LOCATION" and ctx.is_harm_place(tail)),
         "same_qualifier": float(tail.label == "CASUALTY" and ctx.counts[tail].qualifier == ctx.counts[head].qualifier),
+        "syntax_attached": float(j == k and ctx.syntax.attached(head, tail)),
+        "syntax_agent": float(j == k and ctx.syntax.agent(head, tail)),
+        "syntax_sayer": float(j == k and ctx.syntax.sayer(head, tail)),
+        "syntax_near": 1 / (1 + (ctx.syntax.path_length(head, tail) or 99)) if j == k else 0.0,
     }
     return [values[name] for name in FEATURES]
 

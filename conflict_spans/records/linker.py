@@ -8,9 +8,13 @@ sentence split (``conflict_spans.sentences``):
   it, with the spans joined to them by "and", a comma or a bracket; with none in
   the sentence and a saying verb there ("It added"), the last ATTRIBUTION of the
   previous sentence. A pronoun source brings the span it stands for (K6.1).
-- ``location`` (K2): the LOCATION of the figure's sentence nearest to it, the
-  first of a chain ("in Bakhmut, in Donetsk region"); else the first of the
-  previous sentence in the same paragraph; else the dateline.
+- ``location`` (K2): of the figure's sentence's LOCATIONs that are not a
+  speaker's place, a hospital or a destination, the one the harm hangs from in
+  the dependency parse (``records.syntax``: "killed ... in Kharkiv"), else the
+  nearest; the first of a chain ("in Bakhmut, in Donetsk region") and the
+  places listed with it ("Benue, Plateau and Nasarawa"); else the first of the
+  previous sentence in the same paragraph; else the dateline of the figure's
+  paragraph.
 - ``perpetrator`` (K3): the nearest ACTOR before the figure in its sentence with
   a harm word between them ("RSF fighters killed 30"), or after it behind "by"
   ("died in an attack by al-Shabaab"); not one after "of" (the victims' side).
@@ -94,6 +98,12 @@ class Context:
             if self.doc.text[line_start:s.start].strip(" *_#0123456789.") == "" and DATELINE.match(self.doc.text[s.end:s.end + 3] or "x"):
                 out.append(s)
         return out
+
+    @cached_property
+    def syntax(self):
+        from conflict_spans.records.syntax import Syntax
+
+        return Syntax(self.doc.text)
 
     @cached_property
     def counts(self) -> dict[Span, object]:
@@ -214,7 +224,9 @@ class RuleLinker:
         cands = [s for s in ctx.in_sentence(k, "LOCATION") if ctx.is_harm_place(s)]
         body = [s for s in cands if s not in ctx.datelines] or cands  # "QUETTA — ... in Balochistan": the body's place
         if body:
-            return ctx.place_group(cands, _nearest(body, head))
+            # the place the harm hangs from ("killed ... in [Kharkiv]"), nearest in the parse; else the nearest in the text
+            attached = [(ctx.syntax.path_length(head, s) or 99, s.start, s) for s in body if ctx.syntax.attached(head, s)]
+            return ctx.place_group(cands, min(attached)[2] if attached else _nearest(body, head))
         if k > 0 and ctx.sents[k - 1].paragraph == ctx.sents[k].paragraph:
             prev = [s for s in ctx.in_sentence(k - 1, "LOCATION") if ctx.is_harm_place(s)]
             if prev:
