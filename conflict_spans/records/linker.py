@@ -239,14 +239,21 @@ class RuleLinker:
     def perpetrators(self, ctx: Context, head: Span) -> list[Span]:
         k = ctx.sent_of[head]
         text = ctx.doc.text
+        parsed = [s for s in ctx.in_sentence(k, "ACTOR") if ctx.syntax.agent(head, s)]
+        if parsed:  # the subject or "by" agent of the harm in the parse
+            return _group([s for s in ctx.in_sentence(k, "ACTOR")], _nearest(parsed, head), ctx)
         cands = []
         for s in ctx.in_sentence(k, "ACTOR"):
             before = text[max(ctx.sents[k].start, s.start - 8):s.start]
             if re.search(r"\bof(?: the)?\s*$", before, re.I):
                 continue
             gap = ctx.between(s, head)
-            if s.end <= head.start and HARM.search(gap) and "CASUALTY" not in {x.label for x in ctx.spans if s.end <= x.start < head.start}:
+            between = [x for x in ctx.spans if x.label == "CASUALTY" and s.end <= x.start < head.start]
+            # "[Israeli tanks] pounded ..., killing [70] and wounding [200]": the harm word before the first figure counts for all
+            if s.end <= head.start and ";" not in gap and HARM.search(text[s.end:between[0].start] if between else gap):
                 cands.append(s)
+            elif s.end <= head.start and ";" not in gap and re.search(r"\bby\s+(?:the\s+)?$", before, re.I) and HARM.search(text[max(ctx.sents[k].start, s.start - 40):s.start]):
+                cands.append(s)  # "the attack carried out by [ADF terrorists] ..., which cost the lives of [eight civilians]"
             elif s.start >= head.end and re.search(r"\bby\s+(?:the\s+)?$", text[head.end:s.start], re.I) and HARM.search(text[head.end:s.start]):
                 cands.append(s)
         if not cands and k > 0 and ctx.sents[k - 1].paragraph == ctx.sents[k].paragraph:
@@ -269,13 +276,20 @@ class RuleLinker:
             before_total = text[max(ctx.sents[k].start, earlier[-1].start - 12):earlier[-1].start]
             if (SUBCOUNT.search(gap) or OF_THE_GROUP.search(head.text_in(text)) or cue_after
                     or (TOTAL_FIRST.search(before_total) and JOINER.match(gap or ","))):
-                return earlier[-1]
+                return self._larger(ctx, earlier, head)
         if cue_after or OF_THE_GROUP.search(head.text_in(text)):
-            # "Twenty-one of the victims were shot ...": the latest figure of the same status before this sentence
+            # "Twenty-one of the victims were shot ...": a larger figure of the same status in the sentences before
             before = [s for s in ctx.spans if s.label == "CASUALTY" and s.status == head.status and ctx.sent_of[s] in (k - 1, k - 2, k - 3) and s.end <= head.start]
             if before:
-                return before[-1]
+                return self._larger(ctx, before, head)
         return None
+
+    @staticmethod
+    def _larger(ctx: Context, earlier: list[Span], head: Span) -> Span | None:
+        """The nearest earlier figure that can hold this one: a larger count, or any when a count is unknown."""
+        mine = ctx.counts[head].best
+        fits = [s for s in earlier if mine is None or ctx.counts[s].best is None or ctx.counts[s].best > mine]
+        return fits[-1] if fits else None
 
     def first_mention(self, ctx: Context, head: Span, firsts: dict[Span, Span]) -> Span | None:
         mine = ctx.counts[head]
@@ -284,9 +298,24 @@ class RuleLinker:
         words = head.text_in(ctx.doc.text).lower()
         for earlier in [s for s in ctx.spans if s.label == "CASUALTY" and s.end <= head.start]:
             theirs = ctx.counts[earlier]
-            if earlier.status == head.status and theirs.best == mine.best and (mine.best >= 2 or earlier.text_in(ctx.doc.text).lower() == words):
+            if (earlier.status == head.status and theirs.best == mine.best and (mine.best >= 2 or earlier.text_in(ctx.doc.text).lower() == words)
+                    and same_victims(earlier.text_in(ctx.doc.text), words)):
                 return firsts.get(earlier, earlier)
         return None
+
+
+GENERIC_VICTIMS = frozenset({"people", "persons", "person", "dead", "killed", "injured", "wounded", "others", "victims", "casualties",
+                             "deaths", "bodies", "hurt", "more", "lives"})
+
+
+def same_victims(a: str, b: str) -> bool:
+    """Two figures can be one only if their victim nouns agree ("ten attackers" is not "ten soldiers");
+    a generic noun ("people", "dead") or a bare number agrees with anything."""
+    nouns = []
+    for text in (a, b):
+        last = text.lower().split()[-1] if text.split() else ""
+        nouns.append(last if last.isalpha() and last not in GENERIC_VICTIMS and normalise(last).best is None else None)
+    return None in nouns or nouns[0] == nouns[1] or nouns[0].rstrip("s") == nouns[1].rstrip("s")
 
 
 def allowed_tails(ctx: Context, head: Span, type_: str) -> list[Span]:
