@@ -13,6 +13,7 @@ the wheel.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -37,6 +38,13 @@ def run(cmd: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedPr
     return result
 
 
+def corpus_files() -> tuple[str, ...]:
+    """setup.py's CORPUS_FILES, read without running setup.py, so that this copy never drifts from what the wheel ships."""
+    tree = ast.parse((REPO_ROOT / "setup.py").read_text(encoding="utf-8"))
+    (value,) = [node.value for node in tree.body if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "CORPUS_FILES" for t in node.targets)]
+    return ast.literal_eval(value)
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     # build from a copy of what the sdist carries, so that no build/ folder is left in (or reused from) the checkout
@@ -44,7 +52,7 @@ def wheel(tmp_path_factory) -> Path:
     for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
         shutil.copy(REPO_ROOT / name, source / name)
     shutil.copytree(REPO_ROOT / "conflict_spans", source / "conflict_spans", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("data/train.jsonl", "data/validation.jsonl", "data/test.jsonl", "conflicts.json", "provenance_review.tsv", "README.md"):
+    for name in corpus_files():
         (source / "corpus" / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO_ROOT / "corpus" / name, source / "corpus" / name)
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", dist, source], cwd=dist)
@@ -75,7 +83,7 @@ def elsewhere(tmp_path_factory) -> Path:
 def test_the_wheel_holds_the_runtime_files_and_the_corpus(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("spacy_label_map.json", "re3d_label_map.json", "spacy_config.cfg", "corpus/data/train.jsonl", "corpus/data/validation.jsonl",
-                 "corpus/data/test.jsonl", "corpus/conflicts.json", "corpus/README.md", "corpus/provenance_review.tsv"):
+                 "corpus/data/test.jsonl", "corpus/conflicts.json", "corpus/README.md", "corpus/provenance_review.tsv", "corpus/counts_gold.tsv"):
         assert f"conflict_spans/resources/{name}" in names, name
     assert not any(n.startswith(("tests/", "corpus/", "eval/", "training/")) for n in names)
 

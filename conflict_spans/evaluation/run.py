@@ -61,8 +61,18 @@ class Options:
     # name -> document ids: each system is also scored on the split's documents with these ids
     subsets: dict[str, frozenset[str]] = field(default_factory=dict)
     records: bool = True  # score the linkers and the count normalisation (casualty records)
-    counts_gold: Path = COUNTS_GOLD
+    counts_gold: Path | None = None  # default: corpus/counts_gold.tsv for the bundled corpus, DATA/counts_gold.tsv for another
     linker_weights: Path | None = None  # the learned linker's weights (default: the shipped ones)
+
+
+def counts_gold_of(options: Options) -> Path | None:
+    """The gold figures that go with ``options.data``: the bundled file for the bundled corpus, else ``DATA/counts_gold.tsv`` if present."""
+    if options.counts_gold is not None:
+        return options.counts_gold
+    if options.data.resolve() == DATA_DIR.resolve():
+        return COUNTS_GOLD
+    own = options.data / COUNTS_GOLD.name
+    return own if own.is_file() else None
 
 
 def score_system(name: str, description: str, split: str, gold_docs: Sequence[Document], predictions: Predictions, *,
@@ -177,7 +187,7 @@ def evaluate(options: Options, *, systems: Mapping[str, Predictor] | None = None
         model_docs = evaluation.systems[MODEL].predictions.docs if MODEL in evaluation.systems else None
         log(f"records: linking {len(gold_docs)} {options.split} documents (gold spans" + (", and the model's spans)" if model_docs else ")"))
         evaluation.records = score_records(gold_docs, {"rule": RuleLinker(), "learned": learned}, predicted_docs=model_docs,
-                                           gold_counts_path=options.counts_gold, default_linker=learned.info.get("default", "rule"),
+                                           gold_counts_path=counts_gold_of(options), default_linker=learned.info.get("default", "rule"),
                                            n_resamples=options.n_resamples, seed=options.seed, linker_info=learned.info,
                                            all_docs=[d for docs in splits.values() for d in docs])
     if options.re3d is not None:
