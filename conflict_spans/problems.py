@@ -512,3 +512,121 @@ def result_relation_direction(task_id, record: str, annotation: str, result: dic
     return Problem("ls-relation", f"{annotation}: a relation must point one way (direction right or left)",
                    "set the relation's direction from the CASUALTY region to the other span",
                    value=f"{result.get('from_id')!r} -> {result.get('to_id')!r} direction {result.get('direction')!r}", **where(task_id, record))
+
+
+# ---- streamed prediction: Parquet, the output being written, resuming (issue 12) ----------------
+
+def parquet_unreadable(path: str, reason: str) -> Problem:
+    return Problem("parquet", f"cannot read the Parquet file ({reason.strip().splitlines()[0][:200]})",
+                   "give a Parquet file with columns id and text (meta optional), or JSON Lines", path=path)
+
+
+def parquet_columns(path: str, found) -> Problem:
+    return Problem("parquet", f"a Parquet input needs columns 'id' and 'text' (it has {', '.join(map(repr, found)) or 'none'})",
+                   "rename the columns to id and text (meta, optional, is a JSON object as a string or a struct)", path=path, value=", ".join(found))
+
+
+def meta_not_json(value: str, reason: str, **where) -> Problem:
+    return Problem("meta", f"meta is a string but not a JSON object ({reason})", "store meta as a JSON object in a string, or as a struct column",
+                   value=value[:80], **where)
+
+
+def output_format_unknown(path: Path, option: str, suffixes) -> Problem:
+    return Problem("output-format", f"{option}: the suffix does not name an output format (suffix {path.suffix or 'none'!r})",
+                   f"end the output name in one of {', '.join(suffixes)}", path=str(path), value=path.suffix)
+
+
+def partial_output_exists(partial: Path, output: Path) -> Problem:
+    return Problem("partial-output", f"{partial} holds the output of an earlier run of {output} that did not finish",
+                   "add --resume to continue it (documents already there are skipped), or delete it to start over", path=str(partial))
+
+
+def partial_output_corrupt(path: Path, line: int, value: str, reason: str) -> Problem:
+    return Problem("partial-output", f"line {line} of the output being resumed is not a prediction record ({reason}); only a last line cut short is repaired",
+                   "delete that line (or the whole file to start over) and run again with --resume", path=str(path), line=line, value=value[:80])
+
+
+def predict_stopped(partial: Path, output: Path, written: int, in_file: int) -> Problem:
+    if not in_file:
+        return Problem("predict-stopped", f"stopped at the bad record above before any document was written ({partial} not created)",
+                       "fix the record and run the same command again", path=str(partial))
+    return Problem("predict-stopped", f"stopped at the bad record above: {written} documents predicted by this run, {in_file} in all, are in {partial} "
+                   f"({output} is written when a run completes)",
+                   "fix the record and run the same command with --resume: it continues after the documents already written", path=str(partial))
+
+
+def predict_option_needs(option: str, value, needed: str) -> Problem:
+    shown = f"{option} {value}" if value is not None else option
+    return Problem("predict-argument", f"{shown}: only with {needed}", f"use {needed}, or leave {option} out", value=None if value is None else str(value))
+
+
+def ray_engine_unavailable(reason: str) -> Problem:
+    return Problem("predict-engine", f"--engine ray is not available in this installation ({reason})",
+                   "run with --engine local (the default), or install the version of conflict-spans whose Ray engine is there "
+                   "(conflict_spans.model.ray_engine)", value="ray")
+
+
+# ---- prediction on Ray: predict --engine ray (issue 12, SCALING.md) ----------------------------
+
+def ray_input_stdin() -> Problem:
+    return Problem("ray-input", "--engine ray cannot read standard input: the records are read by Ray workers, which may run on other machines",
+                   "write the records to a file (or object storage) and give its path, or run with --engine local", path="-", value="-")
+
+
+def ray_input_missing(path: str, detail: str) -> Problem:
+    return Problem("path", f"cannot find or list the input ({detail})",
+                   "check the path; a URI needs a scheme pyarrow opens (s3://, gs://, hdfs://, abfs://) and credentials on the driver and every node",
+                   path=path, value=path)
+
+
+def ray_output_uri(output: str) -> Problem:
+    return Problem("ray-output", "--engine ray writes its output to a local file on the driver, not to object storage",
+                   "give a local file with -o, then copy it to the store (e.g. `aws s3 cp OUT.jsonl s3://BUCKET/KEY`); see SCALING.md",
+                   path=output, value=output)
+
+
+def ray_output_format(output: Path, suffixes) -> Problem:
+    return Problem("ray-output", f"--engine ray writes JSON Lines only, and {output.name} does not end in one of {', '.join(suffixes)}",
+                   "end -o in .jsonl (convert to Parquet afterwards if you need it), or run with --engine local, which writes Parquet too",
+                   path=str(output), value=output.suffix)
+
+
+def ray_connect(address: str, reason: str) -> Problem:
+    return Problem("ray-connect", f"cannot connect to the Ray cluster at --address {address} ({reason})",
+                   "start the cluster first (`ray start --head` on its head node), give its client address ray://HEAD:10001 or auto on a node of it, "
+                   "or leave --address out to run on a local Ray", value=address)
+
+
+def ray_pipeline_failed(reason: str) -> Problem:
+    return Problem("ray-failed", f"the Ray pipeline failed; nothing was written ({reason})",
+                   "read the Ray logs (`ray logs`, /tmp/ray/session_latest/logs); check that every node has conflict-spans, the same package versions "
+                   "and the model folder at the same path", value=reason[:200])
+
+
+# ---- ONNX export and ONNX Runtime prediction: export --onnx (issue 12) ----------------------------
+
+def export_output_in_model(out_dir: Path, model_dir: Path, option: str) -> Problem:
+    return Problem("export-output", f"{option} {out_dir} is the model folder {model_dir} or inside it; the export would mix into the model it reads",
+                   f"write the export to a folder beside the model, e.g. {model_dir.parent / (model_dir.name + '-onnx')}", path=str(out_dir), value=str(out_dir))
+
+
+def export_output_not_empty(out_dir: Path, option: str) -> Problem:
+    return Problem("export-output", f"{option} {out_dir} already holds files; export never writes over them",
+                   "give a new or empty folder, or remove the old export first", path=str(out_dir), value=str(out_dir))
+
+
+def export_mismatch(model_dir: Path, difference: float, tolerance: float) -> Problem:
+    return Problem("export-mismatch", f"the exported graph's logits differ from the torch model's by up to {difference:.3g} (more than {tolerance:g}); nothing was written",
+                   "report it with the torch, onnx and onnxscript versions; predict with the torch model meanwhile", path=str(model_dir), value=f"{difference:.3g}")
+
+
+def onnx_device(model_dir: Path, device: str, option: str) -> Problem:
+    return Problem("onnx-device", f"{option} {model_dir} is an ONNX export, which runs on the CPU here, not on {device}",
+                   "leave --device out (or give cpu), or give the train.py folder the export was made from to run torch on that device",
+                   path=str(model_dir), value=device)
+
+
+def onnx_file_missing(model_dir: Path, name: str, option: str) -> Problem:
+    return Problem("onnx-file", f"{option} {model_dir} has no {name}",
+                   "export it: conflict-spans export --onnx --int8 --model TRAINED_MODEL -o NEW_FOLDER (--int8 adds model.int8.onnx)",
+                   path=str(model_dir), value=name)

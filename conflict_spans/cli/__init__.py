@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "conflict_spans.cli.corpus",  # validate, stats, build, markup, conll
     "conflict_spans.cli.audit",  # audit
     "conflict_spans.cli.model",  # predict
+    "conflict_spans.cli.export",  # export --onnx
     "conflict_spans.cli.evaluation",  # evaluate
     "conflict_spans.cli.records",  # records, train-linker
     "conflict_spans.cli.labelstudio",  # ls ...

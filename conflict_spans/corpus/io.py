@@ -364,3 +364,182 @@ def dumps_jsonl(docs: Iterable[Document]) -> str:
 
 def write_jsonl(path: Path, docs: Iterable[Document]) -> None:
     atomic_write_text(path, dumps_jsonl(docs))
+
+
+# ---- streamed prediction input (issue 12): one record at a time --------------------------------
+
+def is_parquet_file(path: str | Path) -> bool:
+    return not is_stdin(path) and Path(path).suffix.lower() == ".parquet"
+
+
+def file_mode_for(path: Path) -> int:
+    """The mode an output at ``path`` gets: that of the file it replaces, or what a new file gets under the umask."""
+    return _mode_for(path)
+
+
+def _first_non_space_byte(path: Path, chunk: int = 1 << 20) -> bool:
+    """Whether the file holds anything but ASCII white space (read up to the first such byte only)."""
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            if block.strip():
+                return True
+    return False
+
+
+def _parquet_file(path: Path):
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, pyarrow.ArrowException) as exc:
+        raise CorpusError(catalogue.parquet_unreadable(str(path), f"{type(exc).__name__}: {exc}")) from None
+
+
+def prediction_input_files(paths: Iterable[Path]) -> list[Path]:
+    """The files ``predict`` reads, in the order ``read_inputs`` reads them, checked before any work.
+
+    Cheap checks only (the records are checked as they are read): every path
+    exists, a folder holds files, a file is not empty or blank, a Parquet file
+    opens and has ``id`` and ``text`` columns. Raises every problem at once.
+    """
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in map(Path, paths):
+        if not is_stdin(path) and not path.exists():
+            problems.append(Problem("path", "no such file or folder", "check the path", path=str(path)))
+            continue
+        found = sorted(p for p in path.rglob("*") if p.is_file()) if not is_stdin(path) and path.is_dir() else [path]
+        if not found:
+            problems.append(catalogue.no_documents(str(path), "the folder holds no files"))
+        for file in found:
+            files.append(file)
+            if is_stdin(file):
+                continue
+            if is_parquet_file(file):
+                try:
+                    parquet = _parquet_file(file)
+                except CorpusError as exc:
+                    problems += exc.problems
+                    continue
+                names = parquet.schema_arrow.names
+                if "id" not in names or "text" not in names:
+                    problems.append(catalogue.parquet_columns(str(file), names))
+                elif parquet.metadata.num_rows == 0:
+                    problems.append(catalogue.no_documents(str(file), "the Parquet file has no rows"))
+            elif not _first_non_space_byte(file):
+                empty = file.stat().st_size == 0
+                blank = "the file is empty but for blank lines" if is_jsonl_file(file) else "the file holds only white space"
+                problems.append(catalogue.no_documents(str(file), "the file is empty" if empty else blank))
+    if problems:
+        raise CorpusError(problems)
+    return files
+
+
+def _checked_input(raw, name: str, line: int) -> Document:
+    """One prediction-input record, checked as ``read_inputs`` checks it; a ``CorpusError`` naming file, line and record."""
+    doc, problems = document_from_dict(raw, path=name, line=line, prediction_input=True)
+    if doc is not None:
+        problems += check_schema(doc, path=name, line=line)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or doc is None:
+        raise CorpusError(errors)
+    return doc
+
+
+def _iter_jsonl_inputs(path: Path) -> Iterable[Located]:
+    name = display_name(path)
+    stream = sys.stdin.buffer if str(path) == "-" else open(path, "rb")
+    offset = 0
+    try:
+        for number, raw in enumerate(stream, start=1):
+            skipped = 0
+            if number == 1 and raw.startswith(UTF8_BOM):
+                raw, skipped = raw[len(UTF8_BOM):], len(UTF8_BOM)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise CorpusError(catalogue.not_utf8(name, number, offset + skipped + exc.start, raw[exc.start:exc.end], exc.reason)) from None
+            offset += skipped + len(raw)
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CorpusError(Problem("json", f"malformed JSON ({exc.msg} at column {exc.colno})", "fix the line so that it is one complete JSON object",
+                                          path=name, line=number, value=line[:80])) from None
+            yield name, number, _checked_input(record, name, number)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def _iter_parquet_inputs(path: Path, rows_per_batch: int = 1024) -> Iterable[Located]:
+    """Rows of columns ``id``, ``text`` and optional ``meta`` (a JSON object as a string, or a struct); the row number (from 1) is the line."""
+    name = str(path)
+    parquet = _parquet_file(path)
+    columns = [c for c in ("id", "text", "meta") if c in parquet.schema_arrow.names]
+    row = 0
+    for batch in parquet.iter_batches(batch_size=rows_per_batch, columns=columns):
+        for record in batch.to_pylist():
+            row += 1
+            meta = record.get("meta")
+            if isinstance(meta, str):
+                try:
+                    record["meta"] = json.loads(meta) if meta.strip() else None
+                except json.JSONDecodeError as exc:
+                    where = {"path": name, "line": row, "record": None if record.get("id") is None else str(record["id"])}
+                    raise CorpusError(catalogue.meta_not_json(meta, f"{exc.msg} at column {exc.colno}", **where)) from None
+            yield name, row, _checked_input(record, name, row)
+
+
+def _iter_text_input(path: Path) -> Iterable[Located]:
+    text, problems = decode(read_bytes(path), str(path))
+    if text is not None and not text.strip():
+        problems.append(catalogue.no_documents(str(path), "the file is empty" if not text else "the file holds only white space"))
+    if problems:
+        raise CorpusError(problems)
+    yield str(path), None, Document(path.stem, text, [])
+
+
+def iter_inputs(files: Iterable[Path]) -> Iterable[Located]:
+    """Text to predict on, one checked record at a time, in input order: the streamed ``read_inputs``.
+
+    ``files`` come from :func:`prediction_input_files`. JSONL is read a line at
+    a time and Parquet a row batch at a time, so memory does not grow with the
+    input (but for the ids seen, kept to find an id used twice). The first bad
+    record raises a ``CorpusError`` naming its file, line (Parquet: row) and
+    record; the records before it have been yielded.
+    """
+    seen: dict[str, tuple[str, int | None]] = {}
+    for file in files:
+        if is_parquet_file(file):
+            records = _iter_parquet_inputs(file)
+        elif is_jsonl_file(file):
+            records = _iter_jsonl_inputs(file)
+        else:
+            records = _iter_text_input(file)
+        count = 0
+        for name, line, doc in records:
+            first = seen.get(doc.id)
+            if first is not None:
+                raise CorpusError(catalogue.duplicate_id(doc.id, [first, (name, line)]))
+            seen[doc.id] = (name, line)
+            count += 1
+            yield name, line, doc
+        if not count:
+            raise CorpusError(catalogue.no_documents(display_name(file), "the file is empty but for blank lines"))
+
+
+def check_prediction_inputs(files: Iterable[Path]) -> int:
+    """Read every record of ``files`` once, checked, before the model runs; the number of documents.
+
+    A bad record on line 900,000 is found in seconds rather than after hours of
+    prediction, and nothing is written. Standard input (``-``) cannot be read
+    twice: its records are checked as the run reads them, and a bad one stops
+    the run with the documents before it kept in ``OUT.partial`` for ``--resume``.
+    """
+    files = list(files)
+    if any(is_stdin(f) for f in files):
+        return -1
+    return sum(1 for _ in iter_inputs(files))

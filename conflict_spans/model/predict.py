@@ -168,7 +168,7 @@ class Predictor:
         """Log-probabilities ``[tokens, tags]`` for every window of every document."""
         flat = [(d, w) for d, enc in enumerate(encoded) for w in range(len(enc.windows))]
         out: list[list[np.ndarray]] = [[None] * len(enc.windows) for enc in encoded]  # type: ignore[list-item]
-        casing = uses_casing(self.model)
+        casing = uses_casing(self.model) or getattr(self.model, "casing_features", False)  # the torch or the ONNX network (model/onnx.py)
         pad_id = self.tokenizer.pad_token_id or 0
         for i in range(0, len(flat), self.batch_size):
             chunk = flat[i:i + self.batch_size]
@@ -218,6 +218,21 @@ class Predictor:
         lps = self.window_log_probs(encoded)
         return [Document(enc.doc.id, enc.doc.text, self.decode(enc, lp), dict(enc.doc.meta)) for enc, lp in zip(encoded, lps)]
 
+    def predict_documents_by_length(self, docs: Sequence[Document]) -> list[Document]:
+        """What :meth:`predict_documents` returns, with the windows of all ``docs`` batched longest first (length
+        bucketing: a batch holds windows of about one length, so little padding), and the documents in input order."""
+        from types import SimpleNamespace
+
+        encoded = [encode_document(self.tokenizer, d, max_length=self.max_length, stride=self.stride, with_labels=False, full_last=True) for d in docs]
+        order = sorted(((d, w) for d, enc in enumerate(encoded) for w in range(len(enc.windows))),
+                       key=lambda dw: -len(encoded[dw[0]].windows[dw[1]].input_ids))
+        # one window per pseudo-document: window_log_probs batches them in the order given
+        by_length = self.window_log_probs([SimpleNamespace(windows=[encoded[d].windows[w]]) for d, w in order])  # type: ignore[misc]
+        lps: list[list[np.ndarray]] = [[None] * len(enc.windows) for enc in encoded]  # type: ignore[list-item]
+        for (d, w), [lp] in zip(order, by_length):
+            lps[d][w] = lp
+        return [Document(enc.doc.id, enc.doc.text, self.decode(enc, lp), dict(enc.doc.meta)) for enc, lp in zip(encoded, lps)]
+
     def predict_spans(self, text: str) -> list[Span]:
         return self.predict_documents([Document("text", text, [])])[0].spans
 
@@ -251,20 +266,30 @@ def check_device(device: str | None) -> None:
         raise CorpusError(catalogue.device_unavailable(str(device), f"{count} {dev.type} device(s): {dev.type}:0 to {dev.type}:{count - 1}"))
 
 
-def load_predictor(model_dir: str | Path, *, device: str | None = None, batch_size: int = 16, option: str = "--model") -> Predictor:
-    """The model of a train.py output folder, ready to predict; a ``CorpusError`` naming the folder when it cannot be."""
+def load_predictor(model_dir: str | Path, *, device: str | None = None, batch_size: int = 16, option: str = "--model",
+                   int8: bool = False, threads: int | None = None) -> Predictor:
+    """The model of a train.py output folder, ready to predict; a ``CorpusError`` naming the folder when it cannot be.
+
+    A folder written by ``conflict-spans export --onnx`` (it holds model.onnx) runs in ONNX Runtime on the CPU, through the
+    same windows and decoding; ``int8`` picks its model.int8.onnx, ``threads`` sets ONNX Runtime's intra-op threads."""
     from safetensors import SafetensorError
     from transformers import AutoTokenizer
 
     check_batch_size(batch_size)
     check_device(device)
     model_dir = Path(model_dir)
-    check_model_folder(model_dir, option=option)
+    model = None
+    if int8 or (model_dir / "model.onnx").is_file():
+        from conflict_spans.model.onnx import load_onnx_classifier  # onnxruntime is imported for exported folders only
+
+        model, device = load_onnx_classifier(model_dir, int8=int8, device=device, threads=threads, option=option), "cpu"
+    else:
+        check_model_folder(model_dir, option=option)
     settings = {}
     if (model_dir / PREDICT_CONFIG).exists():
         settings = read_json_object(model_dir, PREDICT_CONFIG, option)
     try:
-        model = load_token_classifier(model_dir)
+        model = load_token_classifier(model_dir) if model is None else model
         tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     except CorpusError:
         raise
@@ -276,7 +301,7 @@ def load_predictor(model_dir: str | Path, *, device: str | None = None, batch_si
         model.to(device)
     try:
         max_length = int(settings.get("max_length", model_max_length(tokenizer, model.config)))
-        stride = int(settings.get("stride", max_length // 4))
+        stride = int(settings.get("stride", max_length // 16))  # 128/8: eval/benchmarks/windows.md
     except (TypeError, ValueError) as exc:
         raise CorpusError(catalogue.model_folder_unreadable(model_dir, option, PREDICT_CONFIG, str(exc))) from None
     if settings.get("decoding", "viterbi") not in ("viterbi", "greedy"):
