@@ -118,7 +118,7 @@ def register(sub) -> None:
                    "output is written (and progress shown) once per buffer (default 256)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (torch.set_num_threads) or ONNX Runtime (intra-op); default: their choice")
     p.add_argument("--int8", action="store_true", help="with a folder written by `conflict-spans export --onnx --int8`: run its model.int8.onnx "
-                   "(eval/benchmarks: 3,865 words/s against torch fp32's 2,599 at batch 32 on two cores; 0.37 F1 point below it on validation)")
+                   "(faster on a CPU, a little less accurate: eval/benchmarks/speed.md and onnx_f1.md measure both)")
     p.add_argument("--quiet", action="store_true", help="no progress line (documents/s, words/s) and no summary on stderr")
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="local: this process (default); ray: a Ray Data pipeline (conflict_spans.model.ray_engine), local or on --address, "
