@@ -1,0 +1,178 @@
+"""Memory of the streamed `conflict-spans predict` as the input grows: peak RSS at 10k and 100k documents.
+
+Generates N-document JSONL inputs (synthetic texts: corpus sentences drawn at
+random, 1 to 4 a document, two paragraphs when there are more than two), runs
+`conflict-spans predict --quiet` on each in a subprocess, and records the
+child's peak resident set size two ways: the kernel's (``ru_maxrss`` of a
+wrapper process whose only child is the run) and psutil sampling every 50 ms.
+Memory, not speed, is the point: a small fast model will do (the default here
+is the tests' tiny model, trained in seconds), since the model's size is a
+constant in the peak. With ``--old-path N`` it also measures, at N documents,
+the pre-streaming path (every record read, every document encoded and
+predicted, one write) for comparison.
+
+    python scripts/bench_stream.py --old-path 10000      # 10k and 100k documents, the tiny model
+    python scripts/bench_stream.py --docs 1000 --model runs/default --workdir /tmp/b
+
+Writes eval/benchmarks/stream.json and eval/benchmarks/stream.md (the table is
+generated from the JSON). Run it on a quiet machine: the 1-minute load average
+before and after each run is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SPLITS = ("train", "validation", "test")
+
+# the pre-issue-12 `predict`: read and check everything, encode and predict everything, write once
+OLD_PATH = """
+import json, sys
+from pathlib import Path
+from conflict_spans.corpus.io import atomic_write_text, read_inputs
+from conflict_spans.model.predict import load_predictor
+from conflict_spans.model.stream import prediction_record
+model, source, target = sys.argv[1:4]
+docs = read_inputs([Path(source)])
+predictor = load_predictor(model)
+lines = [json.dumps(prediction_record(d, predictor.model_version), ensure_ascii=False) for d in predictor.predict_documents(docs)]
+atomic_write_text(Path(target), "".join(line + "\\n" for line in lines))
+"""
+
+# runs the command given as arguments; prints its peak RSS (kB) as the kernel counted it
+WRAPPER = """
+import json, resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+print(json.dumps({"returncode": code, "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def corpus_sentences() -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from conflict_spans.corpus.io import read_documents
+    from conflict_spans.sentences import sentences
+
+    out = []
+    for split in SPLITS:
+        for doc in read_documents(ROOT / "corpus" / "data" / f"{split}.jsonl"):
+            out += [doc.text[s.start:s.end] for s in sentences(doc.text) if len(doc.text[s.start:s.end].split()) >= 4]
+    return out
+
+
+def write_input(path: Path, n: int, pool: list[str], seed: int) -> dict:
+    rng = random.Random(seed)
+    words = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            chosen = rng.choices(pool, k=rng.randint(1, 4))
+            text = " ".join(chosen[:2]) + ("\n\n" + " ".join(chosen[2:]) if len(chosen) > 2 else "")
+            words += len(text.split())
+            fh.write(json.dumps({"id": f"bench-{i:07d}", "text": text, "meta": {"n": i}}, ensure_ascii=False) + "\n")
+    return {"documents": n, "words": words, "bytes": path.stat().st_size}
+
+
+def tiny_model(workdir: Path) -> Path:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support import make_tiny_model
+
+    target = workdir / "tiny-model"
+    if not (target / "config.json").exists():
+        make_tiny_model(target)
+    return target
+
+
+def load1() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def measure(command: list[str], env: dict) -> dict:
+    """Run ``command`` under the wrapper; its peak RSS from the kernel and from sampling, and the wall time."""
+    import psutil
+
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-c", WRAPPER, *command], stdout=subprocess.PIPE, env=env, cwd=ROOT)
+    wrapper = psutil.Process(proc.pid)
+    sampled = 0
+    while proc.poll() is None:
+        try:
+            sampled = max(sampled, sum(c.memory_info().rss for c in wrapper.children(recursive=True)))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    seconds = time.monotonic() - started
+    report = json.loads(proc.stdout.read().decode().strip().splitlines()[-1])
+    if report["returncode"] != 0:
+        raise SystemExit(f"failed ({report['returncode']}): {' '.join(command)}")
+    return {"peak_rss_mib": round(report["maxrss_kb"] / 1024, 1), "sampled_peak_rss_mib": round(sampled / 2**20, 1), "seconds": round(seconds, 1)}
+
+
+def markdown(result: dict) -> str:
+    lines = [f"Peak resident memory of `conflict-spans predict` by input size ({result['model_note']}; "
+             f"{result['machine']}). Generated by `{result['command']}`.", "",
+             "| path | documents | words | input MiB | peak RSS MiB (kernel) | peak RSS MiB (sampled) | seconds | words/s | load before / after |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for run in result["runs"]:
+        lines.append(f"| {run['path']} | {run['documents']:,} | {run['words']:,} | {run['bytes'] / 2**20:.1f} | {run['peak_rss_mib']} | "
+                     f"{run['sampled_peak_rss_mib']} | {run['seconds']} | {run['words'] / run['seconds']:,.0f} | {run['load_before']} / {run['load_after']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, nargs="+", default=[10_000, 100_000], help="input sizes in documents (default 10000 100000)")
+    parser.add_argument("--model", default=None, help="model folder (default: the tests' tiny model, built in the work folder)")
+    parser.add_argument("--workdir", default="/tmp/bench-stream", help="where inputs, outputs and the tiny model go")
+    parser.add_argument("--out-dir", default=str(ROOT / "eval" / "benchmarks"), help="where stream.json and stream.md go")
+    parser.add_argument("--old-path", type=int, nargs="*", default=[], metavar="DOCS",
+                        help="input sizes at which the pre-streaming path (everything in memory) is measured too (default: none)")
+    parser.add_argument("--buffer", type=int, default=256)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    model = Path(args.model) if args.model else tiny_model(workdir)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)}
+    pool = corpus_sentences()
+    runs = []
+    for n in args.docs:
+        source = workdir / f"in-{n}.jsonl"
+        sizes = write_input(source, n, pool, args.seed)
+        paths = [("streamed", [sys.executable, "-m", "conflict_spans.cli", "predict", "--model", str(model), str(source), "-o",
+                               str(workdir / f"out-{n}.jsonl"), "--quiet", "--buffer", str(args.buffer), "--batch-size", str(args.batch_size)])]
+        if n in args.old_path:
+            paths.append(("old (all in memory)", [sys.executable, "-c", OLD_PATH, str(model), str(source), str(workdir / f"old-{n}.jsonl")]))
+        for name, command in paths:
+            before = load1()
+            figures = measure(command, env)
+            run = {"path": name, **sizes, **figures, "load_before": before, "load_after": load1()}
+            print(json.dumps(run), flush=True)
+            runs.append(run)
+    is_tiny = args.model is None
+    result = {
+        "model": "tests/support.py make_tiny_model (BERT, 1 layer, hidden 32, MiniLM tokenizer, max_length 64)" if is_tiny else str(model),
+        "model_note": "the tests' tiny model: memory, not speed, is measured" if is_tiny else f"model {model}",
+        "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "command": "python scripts/bench_stream.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "buffer": args.buffer, "batch_size": args.batch_size, "runs": runs,
+    }
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "stream.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "stream.md").write_text(markdown(result), encoding="utf-8")
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
