@@ -181,6 +181,11 @@ def push_needs_input() -> Problem:
     return Problem("ls-push", "nothing to push: give corpus files/folders or --texts FILE (one of the two)", "see `conflict-spans ls push --help`")
 
 
+def report_is_output(report, output) -> Problem:
+    return Problem("ls-pull", "the --skip-invalid report would overwrite (or sit among) the pulled documents", "name a report file outside --output",
+                   path=str(report), value=str(output))
+
+
 def annotator_with_policy_all() -> Problem:
     return Problem("ls-pull", "--annotator picks one person's annotations, --policy all takes everyone's", "use one of the two")
 

@@ -21,6 +21,7 @@ from conflict_spans.annotation.labelstudio.config import schema_names
 from conflict_spans.annotation.labelstudio.results import results_to_spans, spans_to_results
 from conflict_spans.annotation.labelstudio.tasks import document_to_task_data, pull_documents
 from conflict_spans.corpus.audit import agreement_report, audit, prediction_findings
+from conflict_spans.corpus.io import read_documents
 from conflict_spans.document import Document, Span
 from conflict_spans.problems import CorpusError
 
@@ -361,3 +362,41 @@ def test_pull_refuses_a_region_across_a_line_break():
     (problem,) = err.value.problems
     assert problem.code == "line-break" and problem.value == "Kupiansk\ndistrict", problem.format()
     assert problem.format().startswith("ERROR [line-break] task 9 record 'ukraine-950': annotation 1 by ann@example.com")
+
+
+# ==== Label Studio: pull --skip-invalid (issue 13): the bad annotations set aside with a report ====================
+
+def test_pull_skip_invalid_writes_the_valid_documents_and_a_report(monkeypatch, capsys, tmp_path):
+    good = annotation(3, 2, spans_to_results([INNER[0]], TEXT, NAMES))
+    FakeExport([task(7, "drc-001", [annotation(1, 1, overlapping_results())]), task(8, "drc-002", [good])]).install(monkeypatch)
+    out, report = tmp_path / "pulled.jsonl", tmp_path / "rejected.jsonl"
+    assert run_main("ls", "pull", "--project", "P", "--output", str(out), "--skip-invalid", str(report)) == 0
+    printed = capsys.readouterr().out
+    assert [d.id for d in read_documents(out)] == ["drc-002"]
+    rows = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 5 and {(r["task"], r["document"], r["annotator"], r["annotation"], r["code"]) for r in rows} == {
+        (7, "drc-001", "ann@example.com", "annotation 1", "overlap")}
+    assert all(r["problem"] and r["fix"] for r in rows)
+    assert "set aside with 5 problem(s)" in printed and str(report) in printed
+
+
+def test_pull_skip_invalid_with_nothing_bad_writes_an_empty_report(monkeypatch, tmp_path):
+    FakeExport([task(8, "drc-002", [annotation(3, 2, spans_to_results([INNER[0]], TEXT, NAMES))])]).install(monkeypatch)
+    report = tmp_path / "rejected.jsonl"
+    assert run_main("ls", "pull", "--project", "P", "--output", str(tmp_path / "pulled.jsonl"), "--skip-invalid", str(report)) == 0
+    assert report.read_text(encoding="utf-8") == ""
+
+
+@pytest.mark.parametrize("where", ["same-as-output", "inside-the-all-folder", "a-folder"])
+def test_pull_skip_invalid_report_path_is_checked_before_the_server_is_asked(monkeypatch, capsys, tmp_path, where):
+    fake = FakeExport([task(8, "drc-002", [annotation(3, 2, spans_to_results([INNER[0]], TEXT, NAMES))])])
+    fake.install(monkeypatch)
+    (tmp_path / "folder").mkdir()
+    args = {"same-as-output": ["--output", f"{tmp_path}/p.jsonl", "--skip-invalid", f"{tmp_path}/p.jsonl"],
+            "inside-the-all-folder": ["--policy", "all", "--output", f"{tmp_path}/all", "--skip-invalid", f"{tmp_path}/all/report.jsonl"],
+            "a-folder": ["--output", f"{tmp_path}/p.jsonl", "--skip-invalid", f"{tmp_path}/folder"]}[where]
+    before = snapshot(tmp_path)
+    code = run_main("ls", "pull", "--project", "P", *args)
+    err = capsys.readouterr().err
+    assert_refused(err, code, "[output-path]" if where == "a-folder" else "[ls-pull]")
+    assert fake.calls == [] and snapshot(tmp_path) == before

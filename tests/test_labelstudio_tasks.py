@@ -135,3 +135,63 @@ def test_annotator_names_fall_back_to_ids_and_expanded_users():
 
 def test_text_ids_are_stable():
     assert text_document_id("Some text") == text_document_id("Some text") != text_document_id("Some text.")
+
+
+# ---- --skip-invalid: the bad annotations set aside with a report, the rest pulled ----------------------------------
+
+def _bad(ann_id, user, updated):
+    """An annotation whose region text disagrees with the task text (a drag across a line wrap reads the same way)."""
+    bad = annotation(ann_id, user, [GUNMEN], updated)
+    bad["result"][0]["value"]["text"] = "Gunman"
+    return bad
+
+
+def test_skip_invalid_sets_a_bad_annotation_aside_and_pulls_the_rest():
+    tasks = [task(10, "drc-001", [A1]), task(11, "drc-002", [_bad(9, 1, "2025-01-01T00:00:00Z")]), task(12, "drc-003", [B1])]
+    pulled, counts = pull_documents(tasks, NAMES, USERS, skip_invalid=True)
+    assert [p.document.id for p in pulled] == ["drc-001", "drc-003"] and counts.documents == 2
+    (row,) = counts.rejected
+    assert row == {"task": 11, "document": "drc-002", "annotator": "ann@example.com", "annotation": "annotation 9", "code": "span-text",
+                   "problem": row["problem"], "region": "Gunman", "fix": row["fix"]}
+    assert "annotation 9 by ann@example.com" in row["problem"] and "redraw" in row["fix"]
+    assert any("1 annotation(s) or task(s) set aside with 1 problem(s)" in line for line in counts.summary("latest"))
+
+
+def test_skip_invalid_does_not_fall_back_to_an_older_annotation():
+    """The latest annotation replaced the older one: when it is bad, the older one is not taken in its place."""
+    pulled, counts = pull_documents([task(10, "drc-001", [A1, _bad(9, 2, "2025-03-01T00:00:00Z")])], NAMES, USERS, skip_invalid=True)
+    assert pulled == [] and [r["annotation"] for r in counts.rejected] == ["annotation 9"]
+
+
+def test_skip_invalid_with_policy_all_keeps_the_other_annotators_versions():
+    pulled, counts = pull_documents([task(10, "drc-001", [A1, _bad(9, 2, "2025-03-01T00:00:00Z")])], NAMES, USERS, policy="all", skip_invalid=True)
+    assert spans_of(pulled) == {("ann@example.com", "drc-001"): [GUNMEN]}
+    assert [(r["annotator"], r["annotation"]) for r in counts.rejected] == [("bob@example.com", "annotation 9")]
+
+
+def test_skip_invalid_sets_aside_a_task_without_text():
+    t = task(13, "drc-003", [A1])
+    t["data"]["text"] = None
+    pulled, counts = pull_documents([t, task(10, "drc-001", [A1])], NAMES, USERS, skip_invalid=True)
+    assert [p.document.id for p in pulled] == ["drc-001"]
+    assert [(r["task"], r["annotation"], r["code"]) for r in counts.rejected] == [(13, None, "ls-task")]
+
+
+def test_skip_invalid_sets_aside_every_task_of_a_shared_document_id():
+    pulled, counts = pull_documents([task(10, "drc-001", [A1]), task(11, "drc-001", [B1]), task(12, "drc-002", [A1])], NAMES, USERS,
+                                    skip_invalid=True)
+    assert [p.document.id for p in pulled] == ["drc-002"] and counts.annotators == {"ann@example.com": 1}
+    assert [(r["task"], r["document"]) for r in counts.rejected] == [([10, 11], "drc-001")]
+
+
+def test_skip_invalid_still_refuses_an_unknown_annotator():
+    with pytest.raises(CorpusError, match="eve@example.com"):
+        pull_documents([task(10, "drc-001", [A1])], NAMES, USERS, policy="annotator", annotator="eve@example.com", skip_invalid=True)
+
+
+def test_without_skip_invalid_problems_come_in_task_order():
+    t = task(13, "drc-003", [A1])
+    t["data"]["text"] = None
+    with pytest.raises(CorpusError) as err:
+        pull_documents([task(11, "drc-002", [_bad(9, 1, "2025-01-01T00:00:00Z")]), t, task(14, "drc-002", [A1])], NAMES, USERS)
+    assert [p.path for p in err.value.problems] == ["task 11", "task 13", None]

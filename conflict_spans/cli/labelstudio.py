@@ -154,11 +154,12 @@ def _pull(args: argparse.Namespace, policy: str, annotator: str | None = None):
     project = require_project(ls, args.project)
     tasks = export_tasks(ls, project["id"])
     return pull_documents(tasks, project_names(project), users_by_id(ls), policy=policy, annotator=annotator,
-                          include_skipped=args.include_skipped, include_drafts=args.include_drafts, id_prefix=args.id_prefix)
+                          include_skipped=args.include_skipped, include_drafts=args.include_drafts, id_prefix=args.id_prefix,
+                          skip_invalid=getattr(args, "skip_invalid", None) is not None)
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from conflict_spans.corpus.io import atomic_write_many, check_output_file, check_output_folder, dumps_jsonl, write_jsonl
+    from conflict_spans.corpus.io import atomic_write_many, check_output_file, check_output_folder, dumps_jsonl
 
     if args.annotator and args.policy == "all":
         raise CorpusError(catalogue.annotator_with_policy_all())
@@ -169,7 +170,13 @@ def cmd_pull(args: argparse.Namespace) -> int:
         check_output_folder(out, option="--output")
     else:
         check_output_file(out, option="--output")
+    report = Path(args.skip_invalid) if args.skip_invalid is not None else None
+    if report is not None:
+        check_output_file(report, option="--skip-invalid")
+        if report.resolve() == out.resolve() or (policy == "all" and report.resolve().parent == out.resolve()):
+            raise CorpusError(catalogue.report_is_output(report, out))
     pulled, counts = _pull(args, policy, args.annotator)
+    report_file = {} if report is None else {report: "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in counts.rejected)}
     if policy == "all":
         by_annotator: dict[str, list] = {}
         for item in pulled:
@@ -181,11 +188,11 @@ def cmd_pull(args: argparse.Namespace) -> int:
         if clashes:
             raise CorpusError(clashes)
         files = {out / f"{_safe_name(who)}.jsonl": dumps_jsonl(docs) for who, docs in sorted(by_annotator.items())}
-        atomic_write_many(files)  # every annotator's file or none
-        written = [str(path) for path in files]
+        atomic_write_many({**files, **report_file})  # every annotator's file and the report, or none
+        written = [str(path) for path in [*files, *report_file]]
     else:
-        write_jsonl(out, [item.document for item in pulled])
-        written = [str(out)]
+        atomic_write_many({out: dumps_jsonl([item.document for item in pulled]), **report_file})
+        written = [str(out), *map(str, report_file)]
     _info(*counts.summary(policy), "wrote " + ", ".join(written))
     return 0
 
@@ -315,12 +322,17 @@ def register(sub) -> None:
         p.add_argument("--include-drafts", action="store_true", help="take unsubmitted drafts as annotations (default: excluded and counted)")
         p.add_argument("--id-prefix", help="name tasks that have no data.doc_id '<prefix><task id>' (default: such tasks are an error)")
 
-    p = ls_sub.add_parser("pull", help="export annotations into corpus JSONL (atomic write; any problem stops it before writing)")
+    p = ls_sub.add_parser("pull", help="export annotations into corpus JSONL (atomic write; any problem stops it before writing, "
+                          "unless --skip-invalid sets the bad annotations aside with a report)")
     pull_options(p)
     p.add_argument("--output", required=True, help="JSONL file to write; with --policy all a folder of <annotator>.jsonl files")
     p.add_argument("--policy", choices=("latest", "all"), default="latest",
                    help="several annotations per task: the latest one (default), or all (one file per annotator, for agreement)")
     p.add_argument("--annotator", metavar="EMAIL", help="take this annotator's (latest) annotation of each task")
+    p.add_argument("--skip-invalid", metavar="REPORT.jsonl", default=None,
+                   help="write the valid documents and set aside each annotation (or task) with a problem, instead of writing nothing: "
+                   "REPORT.jsonl gets one row per problem {task, document, annotator, annotation, code, problem, region, fix}; "
+                   "the policy does not fall back to an older annotation of that task")
     p.set_defaults(func=cmd_pull)
 
     p = ls_sub.add_parser("agreement", help="pairwise span agreement (strict and overlap P/R/F1 per label) between the project's annotators")

@@ -70,9 +70,14 @@ class PullCounts:
     unannotated: list[str] = field(default_factory=list)  # doc ids with no usable annotation
     by_others_only: list[str] = field(default_factory=list)  # --annotator: annotated, but not by them
     annotators: Counter = field(default_factory=Counter)
+    rejected: list[dict] = field(default_factory=list)  # skip_invalid: one row per problem of an annotation (or task) set aside
 
     def summary(self, policy: str) -> list[str]:
         lines = [f"{self.tasks} tasks, {self.documents} documents pulled (policy {policy})"]
+        if self.rejected:
+            annotations = {(r["task"], r["annotation"]) for r in self.rejected}
+            lines.append(f"{len(annotations)} annotation(s) or task(s) set aside with {len(self.rejected)} problem(s) (--skip-invalid): "
+                         "their documents are not written; the report names each")
         if self.annotators:
             lines.append("annotators: " + ", ".join(f"{who} ({n})" for who, n in sorted(self.annotators.items())))
         if self.skipped_excluded:
@@ -134,12 +139,19 @@ def pull_documents(
     include_skipped: bool = False,
     include_drafts: bool = False,
     id_prefix: str | None = None,
+    skip_invalid: bool = False,
 ) -> tuple[list[Pulled], PullCounts]:
     """Turn exported tasks into documents, one per task (``latest``, ``annotator``) or per annotation (``all``).
 
     Raises ``CorpusError`` listing every problem (unknown label, offsets that
     disagree with the text, CASUALTY without status, overlaps, ...) so that
-    nothing is written when anything would be lost.
+    nothing is written when anything would be lost. With ``skip_invalid`` an
+    annotation with a problem is set aside instead, and so is a task with one
+    (no text, no document id, a document id two tasks share): each problem
+    becomes a row of ``counts.rejected`` (:func:`rejection`), and the policy
+    does not fall back to an older annotation of that task, whose content the
+    team has replaced. Errors in the request itself (an unknown ``annotator``)
+    still raise.
     """
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {POLICIES}, not {policy!r}")
@@ -147,6 +159,7 @@ def pull_documents(
         raise ValueError("policy 'annotator' needs the annotator's email")
     counts = PullCounts(tasks=len(tasks))
     problems: list[Problem] = []
+    task_problems: list[tuple[Problem, Any, str | None]] = []  # problems of a whole task: its id (ids, for a shared document id), document id
     out: list[Pulled] = []
     seen: dict[str, list] = defaultdict(list)
     all_annotators: set[str] = set()
@@ -155,12 +168,12 @@ def pull_documents(
         data = task.get("data") or {}
         text = data.get(names.text_key)
         if not isinstance(text, str):
-            problems.append(catalogue.task_without_text(tid, names.text_key))
+            task_problems.append((catalogue.task_without_text(tid, names.text_key), tid, task_doc_id(task)))
             continue
         doc_id = task_doc_id(task)
         if doc_id is None:
             if id_prefix is None:
-                problems.append(catalogue.task_without_doc_id(tid, DOC_ID_DATA_KEY))
+                task_problems.append((catalogue.task_without_doc_id(tid, DOC_ID_DATA_KEY), tid, None))
                 continue
             doc_id = f"{id_prefix}{tid}"
         seen[doc_id].append(tid)
@@ -187,19 +200,45 @@ def pull_documents(
         counts.superseded += offered - len(chosen)
         for cand in chosen:
             spans, relations, found = results_to_document(cand.result, text, names, task_id=tid, record=doc_id, annotation=cand.label)
+            if found and skip_invalid:
+                counts.rejected += [rejection(p, tid, doc_id, cand) for p in found]
+                continue
             problems += found
             if not found:
                 out.append(Pulled(cand.annotator, f"{cand.kind} {cand.id}", Document(doc_id, text, spans, dict(meta), relations)))
                 counts.annotators[cand.annotator] += 1
     for doc_id, tids in seen.items():
         if len(tids) > 1:
-            problems.append(catalogue.duplicate_doc_in_export(doc_id, tids))
+            task_problems.append((catalogue.duplicate_doc_in_export(doc_id, tids), tids, doc_id))
+            if skip_invalid:  # which task holds the document is undecidable: none of them is written
+                for item in (item for item in out if item.document.id == doc_id):
+                    counts.annotators[item.annotator] -= 1
+                out = [item for item in out if item.document.id != doc_id]
+                counts.annotators = +counts.annotators
+    if skip_invalid:
+        counts.rejected += [rejection(p, tid, doc_id, None) for p, tid, doc_id in task_problems]
+    else:  # in task order, each task's problem where the task stands
+        problems = sorted([p for p, _, _ in task_problems] + problems, key=_task_order)
     if policy == "annotator" and annotator not in all_annotators:
         problems.append(catalogue.annotator_unknown(annotator, sorted(all_annotators)))
     if problems:
         raise CorpusError(problems)
     counts.documents = len(out)
     return out, counts
+
+
+def _task_order(problem: Problem) -> tuple:
+    """Problems sorted by the task they name ("task 12"), a shared document id (no task) last; stable within a task."""
+    tail = (problem.path or "").split()[-1:] or [""]
+    return (0, int(tail[0])) if tail[0].isdigit() else (1, 0)
+
+
+def rejection(problem: Problem, task_id: Any, doc_id: str | None, cand: Candidate | None) -> dict:
+    """One row of the ``--skip-invalid`` report: the task, document, annotator and annotation, and the problem with its fix
+    (``region`` is the Label Studio result the problem is about, as the message quotes it, when there is one)."""
+    return {"task": task_id, "document": doc_id, "annotator": cand.annotator if cand else None,
+            "annotation": f"{cand.kind} {cand.id}" if cand else None, "code": problem.code, "problem": problem.message,
+            "region": problem.value, "fix": problem.fix}
 
 
 def prediction_spans(task: dict, names: ConfigNames, *, model_version: str | None = None) -> list[tuple[str, list[Span]]]:
