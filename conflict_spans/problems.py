@@ -165,6 +165,30 @@ def foreign_ml_backend(project_id: int, title: str, url: str) -> Problem:
     return Problem("ls-backend", f"project {project_id} has another ML backend first ({title!r} at {url}); Label Studio asks only the first one for predictions", "remove it in the project's Settings > Model, then connect again", value=url)
 
 
+def backend_state_unreadable(path, reason: str) -> Problem:
+    return Problem("ls-backend", f"the ML backend's state file cannot be read ({reason})", f"stop the process it names by hand if it runs, then delete {path}", path=str(path))
+
+
+def backend_exited(code, log, tail: str) -> Problem:
+    return Problem("ls-backend", f"the ML backend exited with code {code} before it was ready; last lines of {log}:\n{tail}", f"read {log}: a wrong --model, a port in use or an unreachable Label Studio are the usual causes", value=str(code))
+
+
+def backend_timeout(timeout: float, log, tail: str) -> Problem:
+    return Problem("ls-backend", f"the ML backend was not ready within {timeout:.0f} s (stopped it); last lines of {log}:\n{tail}", f"read {log}; pass a longer --timeout on a slow machine", value=f"{timeout:.0f}s")
+
+
+def pid_not_backend(pid: int, pid_file) -> Problem:
+    return Problem("ls-backend", f"process {pid} from {pid_file} is not a conflict-spans ML backend (the pid was reused)", f"the backend is already gone: delete {pid_file}", value=str(pid))
+
+
+def backend_would_not_stop(pid: int) -> Problem:
+    return Problem("ls-backend", f"ML backend process {pid} is still alive after SIGTERM and SIGKILL", f"inspect it with `ps -o pid,stat,cmd -p {pid}`", value=str(pid))
+
+
+def backend_needs_model(action: str) -> Problem:
+    return Problem("ls-backend", f"`ls backend {action}` needs --model", "pass --model DIR (a train.py output folder)")
+
+
 # ---- labeling config ---------------------------------------------------------
 
 def config_invalid(reason: str) -> Problem:

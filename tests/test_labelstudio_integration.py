@@ -344,6 +344,35 @@ def test_backend_command_connects_and_retrieves(ls_client, ls_connection, projec
         proc.wait(timeout=30)
     assert proc.returncode == 0
     assert_predictions_are_the_models(tasks, tiny_predictor)
+    # stopped, the backend removed its connection: the project lists no backend that is gone
+    assert list(ls_client.ml.list(project=find_project(ls_client, project_title)["id"])) == []
+
+
+def test_backend_start_and_stop_by_pid_file(ls_client, ls_connection, project_title, tiny_model, tmp_path, capsys):
+    """`ls backend start` returns once the backend serves and is connected; `stop` ends it by its pid and its connection goes."""
+    from conflict_spans.annotation.labelstudio.backend_process import STATE_FILE, read_backend_info
+
+    push_documents(ls_client, project_title, ML_DOCS, annotations=False)
+    state = tmp_path / "backend"
+    start = ["ls", "backend", "start", *conn_args(ls_connection), "--model", str(tiny_model), "--port", "0", "--project", project_title,
+             "--state-dir", str(state)]
+    assert main(start) == 0
+    info = read_backend_info(state)
+    try:
+        assert info.ready and ls_server_mod.is_alive(info.pid) and info.url.startswith("http://127.0.0.1:")
+        assert ls_connection.token not in " ".join(psutil.Process(info.pid).cmdline())  # the token travels in the environment
+        with urllib.request.urlopen(f"{info.url}/health", timeout=10) as resp:
+            assert json.loads(resp.read())["status"] == "UP"
+        project_id = find_project(ls_client, project_title)["id"]
+        assert [b.id for b in ls_client.ml.list(project=project_id)] == [info.backend_id]
+        assert main(start) == 0 and "already running" in capsys.readouterr().out
+    finally:
+        assert main(["ls", "backend", "stop", "--state-dir", str(state)]) == 0
+    out = capsys.readouterr().out
+    assert f"stopped ML backend pid {info.pid}" in out and f"connection to project {project_title!r} removed" in out
+    assert not ls_server_mod.is_alive(info.pid) and not (state / STATE_FILE).exists()
+    assert list(ls_client.ml.list(project=project_id)) == []
+    assert main(["ls", "backend", "stop", "--state-dir", str(state)]) == 0 and "no ML backend running" in capsys.readouterr().out
 
 
 def _listening_addresses(pid: int) -> set[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -228,6 +229,54 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 # ---- ML backend -----------------------------------------------------------------------
 
 def cmd_backend(args: argparse.Namespace) -> int:
+    if args.action in ("start", "stop") and args.state_dir is None:
+        from conflict_spans.annotation.labelstudio.backend_process import DEFAULT_STATE_DIR
+
+        args.state_dir = DEFAULT_STATE_DIR
+    if args.action == "start":
+        return _backend_start(args)
+    if args.action == "stop":
+        return _backend_stop(args)
+    return _backend_run(args)
+
+
+def _backend_start(args: argparse.Namespace) -> int:
+    from conflict_spans.annotation.labelstudio.backend_process import start_backend
+
+    if args.model is None:
+        raise CorpusError(catalogue.backend_needs_model("start"))
+    run_args = ["--model", str(args.model), "--port", str(args.port), "--linker", args.linker, "--data-dir", str(args.data_dir)]
+    run_args += ["--url", args.url] if args.url else []
+    run_args += ["--project", args.project] if args.project else []
+    run_args += ["--retrieve"] if args.retrieve else []
+    env = {"LABEL_STUDIO_API_KEY": args.token} if args.token else None  # not on the command line, which `ps` shows
+    info, already = start_backend(run_args, args.state_dir, timeout=args.timeout, env=env)
+    connected = f", connected to project {info.project!r} of {info.label_studio} as ML backend {info.backend_id}" if info.project else ""
+    _info(f"ML backend {'already running' if already else 'started'}: pid {info.pid} at {info.url}{connected}; log {info.log}",
+          f"stop it with: conflict-spans ls backend stop --state-dir {args.state_dir}")
+    return 0
+
+
+def _backend_stop(args: argparse.Namespace) -> int:
+    from conflict_spans.annotation.labelstudio.backend_process import stop_backend
+
+    stopped = stop_backend(args.state_dir)
+    if stopped is None:
+        _info(f"no ML backend running from {args.state_dir}")
+        return 0
+    info = stopped.info
+    if not stopped.was_running:
+        _info(f"the ML backend pid {info.pid} was not running any more; removed its stale pid file")
+    else:
+        removed = f"; its connection to project {info.project!r} removed" if info.project and not stopped.connection_left else ""
+        _info(f"stopped ML backend pid {info.pid} ({info.url}){removed}")
+    if stopped.connection_left:
+        print(f"WARNING [ls-backend]: the backend ended before it could remove its connection {info.backend_id} from project "
+              f"{info.project!r} of {info.label_studio}. Fix: remove it in the project's Settings > Model", file=sys.stderr)
+    return 0
+
+
+def _backend_run(args: argparse.Namespace) -> int:
     import signal
 
     from conflict_spans.annotation.labelstudio.ml_backend import serve_in_thread, server_url
@@ -236,6 +285,8 @@ def cmd_backend(args: argparse.Namespace) -> int:
     def _stop(signum, frame):  # noqa: ARG001
         raise KeyboardInterrupt
 
+    if args.model is None:
+        raise CorpusError(catalogue.backend_needs_model("run"))
     # Ctrl-C and `kill PID` stop the backend even when it was started with SIGINT ignored
     # (a background job of a non-interactive shell inherits SIG_IGN, and Python then installs no handler)
     signal.signal(signal.SIGINT, _stop)
@@ -247,6 +298,7 @@ def cmd_backend(args: argparse.Namespace) -> int:
 
         linker = load_linker(args.linker)
     server, thread = serve_in_thread(predictor, port=args.port, linker=linker)
+    ls = backend = None
     try:  # entered before the announcement: a signal right after it must still end in a clean stop
         url = server_url(server)
         _info(f"ML backend for model {predictor.model_version!r}" + (f" with the {linker.name} linker" if linker else "") + f" at {url} (Ctrl-C stops it)")
@@ -260,12 +312,29 @@ def cmd_backend(args: argparse.Namespace) -> int:
             if args.retrieve:
                 retrieve_predictions(ls, project["id"])
                 _info("asked Label Studio to retrieve predictions for every task")
+        if args.state_dir is not None:  # started by `ls backend start`: ready
+            from conflict_spans.annotation.labelstudio.backend_process import BackendInfo, write_backend_info
+
+            write_backend_info(args.state_dir, BackendInfo(pid=os.getpid(), log=str(Path(args.state_dir) / "backend.log"), ready=True, url=url,
+                                                           label_studio=args.url if args.project else None, project=args.project,
+                                                           backend_id=backend.get("id") if backend else None))
         thread.join()
     except KeyboardInterrupt:
         pass
     finally:
         server.shutdown()
         server.server_close()
+        if backend is not None:  # the project must not keep listing a backend that is gone
+            from conflict_spans.annotation.labelstudio.client import disconnect_ml_backend
+
+            disconnect_ml_backend(ls, backend["id"])
+            _info(f"removed ML backend {backend['id']} from project {args.project!r}")
+        if args.state_dir is not None:
+            from conflict_spans.annotation.labelstudio.backend_process import STATE_FILE, read_backend_info
+
+            state = read_backend_info(args.state_dir)
+            if state is not None and state.pid == os.getpid():
+                (Path(args.state_dir) / STATE_FILE).unlink(missing_ok=True)
     return 0
 
 
@@ -340,13 +409,20 @@ def register(sub) -> None:
     p.add_argument("--json", help="also write the full results as JSON here")
     p.set_defaults(func=cmd_agreement)
 
-    p = ls_sub.add_parser("backend", help="serve a trained model as a Label Studio ML backend on 127.0.0.1 (foreground)")
+    p = ls_sub.add_parser("backend", help="serve a trained model as a Label Studio ML backend on 127.0.0.1: run (foreground, the default), "
+                          "start (in the background, by a pid file), stop")
+    p.add_argument("action", nargs="?", choices=("run", "start", "stop"), default="run",
+                   help="run: in the foreground until Ctrl-C or SIGTERM (default); start: in the background, returning once it is ready; "
+                   "stop: the one `start` started. On stopping, the backend removes its connection from the project")
     _connection_args(p)
-    p.add_argument("--model", required=True, help="trained model folder")
+    p.add_argument("--model", help="trained model folder (run, start)")
     p.add_argument("--port", type=int, default=9090, help="port on 127.0.0.1 (default 9090; 0 picks a free one)")
     p.add_argument("--project", help="also connect the backend to this project")
     p.add_argument("--retrieve", action="store_true", help="with --project: ask Label Studio to fetch predictions for every task")
     p.add_argument("--linker", choices=("auto", "rule", "learned", "none"), default="auto",
                    help="link the predicted spans with this linker and send the links as relations (default auto: the shipped default; none: spans only)")
+    p.add_argument("--state-dir", type=Path, default=None,
+                   help="start, stop: the folder of the pid file (backend.json) and log (backend.log) (default .ls-data/backend)")
+    p.add_argument("--timeout", type=float, default=180.0, help="start: seconds to wait until the backend is ready (default 180)")
     p.set_defaults(func=cmd_backend)
 

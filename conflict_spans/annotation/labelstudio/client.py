@@ -334,6 +334,11 @@ def connect_ml_backend(ls, project_id: int, url: str, *, title: str = "conflict-
     return ours
 
 
+def disconnect_ml_backend(ls, backend_id: int) -> None:
+    """Remove the ML backend connection ``backend_id`` (its project then lists no backend that is gone)."""
+    call("remove the ML backend", ls.ml.delete, id=backend_id)
+
+
 def retrieve_predictions(ls, project_id: int) -> None:
     """Ask Label Studio to fetch predictions from the project's ML backends for every task."""
     call("retrieve predictions", ls.actions.create, id="retrieve_tasks_predictions", project=project_id,
