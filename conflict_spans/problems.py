@@ -189,6 +189,19 @@ def backend_needs_model(action: str) -> Problem:
     return Problem("ls-backend", f"`ls backend {action}` needs --model", "pass --model DIR (a train.py output folder)")
 
 
+def annotator_email_invalid(email: str) -> Problem:
+    return Problem("ls-annotator", "not an email address", "give each annotator as name@domain (one per argument)", value=email)
+
+
+def annotator_email_twice(email: str) -> Problem:
+    return Problem("ls-annotator", "the same email is given twice (emails are compared without case)", "give each annotator once", value=email)
+
+
+def annotator_signup_failed(email: str, status, detail: str) -> Problem:
+    return Problem("ls-annotator", f"Label Studio did not create the account (HTTP {status}): {detail}",
+                   "read the server log (<data dir>/server.log); accounts made before this one were created and printed", value=email)
+
+
 # ---- labeling config ---------------------------------------------------------
 
 def config_invalid(reason: str) -> Problem:

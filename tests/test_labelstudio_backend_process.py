@@ -70,3 +70,12 @@ def test_a_backend_that_exits_before_it_is_ready_is_reported_with_its_log(tmp_pa
     err = capsys.readouterr().err
     assert "exited with code 1 before it was ready" in err and "no-model" in err and str(state / bp.LOG_FILE) in err
     assert not (state / bp.STATE_FILE).exists()
+
+
+# ---- ls annotators add: bad input is refused before the server is asked ------------------------------------------
+
+@pytest.mark.parametrize("emails, fragment", [(["alice"], "not an email address"), (["a@x.org", "A@x.org"], "given twice")], ids=["not-an-email", "twice"])
+def test_annotators_add_checks_the_emails_first(capsys, emails, fragment):
+    assert main(["ls", "annotators", "add", "--url", "http://127.0.0.1:9", "--token", "t" * 40, *emails]) == 1
+    err = capsys.readouterr().err
+    assert "[ls-annotator]" in err and fragment in err and "ls-connect" not in err

@@ -348,6 +348,30 @@ def test_backend_command_connects_and_retrieves(ls_client, ls_connection, projec
     assert list(ls_client.ml.list(project=find_project(ls_client, project_title)["id"])) == []
 
 
+def test_annotators_add_creates_accounts_that_log_in_and_leaves_existing_ones(ls_connection, annotators, capsys):
+    import re
+    import secrets
+
+    import httpx
+    from label_studio_sdk import LabelStudio
+
+    new = [f"ann-{secrets.token_hex(3)}@example.com", f"ann-{secrets.token_hex(3)}@example.com"]
+    bob = annotators["bob"][1]
+    assert main(["ls", "annotators", "add", *conn_args(ls_connection), new[0], bob, new[1]]) == 0
+    out = capsys.readouterr().out
+    assert f"exists  {bob} (not changed)" in out and "/user/signup/?token=" in out
+    for email in new:
+        password, token = re.search(rf"created {re.escape(email)}  password: (\S+)  API token: (\S+)", out).groups()
+        with httpx.Client(base_url=ls_connection.url, follow_redirects=False, timeout=30) as browser:  # the password logs in
+            browser.get("/user/login/")
+            resp = browser.post("/user/login/", data={"email": email, "password": password, "csrfmiddlewaretoken": browser.cookies.get("csrftoken")},
+                                headers={"Referer": f"{ls_connection.url}/user/login/"})
+            assert resp.status_code == 302, resp.text[:500]
+        assert LabelStudio(base_url=ls_connection.url, api_key=token).users.whoami().email == email  # the token works for the SDK
+    assert main(["ls", "annotators", "add", *conn_args(ls_connection), new[0]]) == 0  # a second time: left alone
+    assert f"exists  {new[0]} (not changed)" in capsys.readouterr().out
+
+
 def test_backend_start_and_stop_by_pid_file(ls_client, ls_connection, project_title, tiny_model, tmp_path, capsys):
     """`ls backend start` returns once the backend serves and is connected; `stop` ends it by its pid and its connection goes."""
     from conflict_spans.annotation.labelstudio.backend_process import STATE_FILE, read_backend_info

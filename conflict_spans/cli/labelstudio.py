@@ -338,6 +338,26 @@ def _backend_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_annotators_add(args: argparse.Namespace) -> int:
+    from conflict_spans.annotation.labelstudio.client import resolve_connection
+    from conflict_spans.annotation.labelstudio.team import add_annotators, check_emails, invite_link
+
+    check_emails(args.emails)  # before the server is asked
+    ls = _client(args)
+    conn = resolve_connection(args.url, args.token, args.data_dir)
+    created = 0
+    for person in add_annotators(ls, conn, args.emails):
+        if person.created:
+            created += 1
+            _info(f"created {person.email}  password: {person.password}  API token: {person.token}")
+        else:
+            _info(f"exists  {person.email} (not changed)")
+    _info(f"invite link for anyone else (they choose their own password): {invite_link(conn)}",
+          f"log in at {conn.url}/user/login/" + ("; the passwords and tokens above are shown once: Label Studio keeps only the passwords' hashes"
+                                                 if created else ""))
+    return 0
+
+
 # ---- registration ---------------------------------------------------------------------------
 
 def register(sub) -> None:
@@ -408,6 +428,14 @@ def register(sub) -> None:
     pull_options(p)
     p.add_argument("--json", help="also write the full results as JSON here")
     p.set_defaults(func=cmd_agreement)
+
+    team = ls_sub.add_parser("annotators", help="accounts for a team of annotators")
+    team_sub = team.add_subparsers(dest="annotators_command", required=True, metavar="ACTION")
+    p = team_sub.add_parser("add", help="create an account for each email (through the organization's invite link) and print its password and "
+                            "API token once; existing accounts are left as they are")
+    _connection_args(p)
+    p.add_argument("emails", nargs="+", metavar="EMAIL")
+    p.set_defaults(func=cmd_annotators_add)
 
     p = ls_sub.add_parser("backend", help="serve a trained model as a Label Studio ML backend on 127.0.0.1: run (foreground, the default), "
                           "start (in the background, by a pid file), stop")
