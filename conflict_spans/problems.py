@@ -197,6 +197,14 @@ def annotator_email_twice(email: str) -> Problem:
     return Problem("ls-annotator", "the same email is given twice (emails are compared without case)", "give each annotator once", value=email)
 
 
+def overlap_out_of_range(overlap: int, n: int) -> Problem:
+    return Problem("ls-push", f"--overlap must be from 1 to the number of --annotators ({n})", "give how many annotators label each document", value=str(overlap))
+
+
+def overlap_without_annotators() -> Problem:
+    return Problem("ls-push", "--overlap needs --annotators", "name the annotators: --annotators a@x.org,b@x.org --overlap 2")
+
+
 def annotator_signup_failed(email: str, status, detail: str) -> Problem:
     return Problem("ls-annotator", f"Label Studio did not create the account (HTTP {status}): {detail}",
                    "read the server log (<data dir>/server.log); accounts made before this one were created and printed", value=email)

@@ -79,3 +79,36 @@ def test_annotators_add_checks_the_emails_first(capsys, emails, fragment):
     assert main(["ls", "annotators", "add", "--url", "http://127.0.0.1:9", "--token", "t" * 40, *emails]) == 1
     err = capsys.readouterr().err
     assert "[ls-annotator]" in err and fragment in err and "ls-connect" not in err
+
+
+# ---- blind overlap: assignment and project titles -------------------------------------------------------------
+
+def test_assign_gives_each_document_overlap_annotators_and_balances_the_load():
+    from conflict_spans.annotation.labelstudio.team import assign
+
+    shares = assign(7, ["a", "b", "c"], 2)
+    per_doc = {i: sorted(who for who, docs in shares.items() if i in docs) for i in range(7)}
+    assert all(len(v) == 2 for v in per_doc.values())
+    assert max(map(len, shares.values())) - min(map(len, shares.values())) <= 1
+    assert assign(3, ["a", "b"], 2) == {"a": [0, 1, 2], "b": [0, 1, 2]}
+
+
+@pytest.mark.parametrize("args, fragment", [(["--annotators", "a@x.org,b@x.org", "--overlap", "3"], "from 1 to the number of --annotators (2)"),
+                                            (["--annotators", "a@x.org,b@x.org", "--overlap", "0"], "from 1 to the number of --annotators"),
+                                            (["--overlap", "2"], "--overlap needs --annotators"),
+                                            (["--annotators", "a@x.org,nope"], "not an email address")],
+                         ids=["overlap-too-large", "overlap-zero", "overlap-alone", "bad-email"])
+def test_push_refuses_a_bad_overlap_before_the_server_is_asked(tmp_path, capsys, args, fragment):
+    (tmp_path / "d.jsonl").write_text('{"id": "d1", "text": "Gunmen killed 12 people.", "spans": []}\n', encoding="utf-8")
+    assert main(["ls", "push", "--url", "http://127.0.0.1:9", "--token", "t" * 40, "--project", "P", str(tmp_path / "d.jsonl"), *args]) == 1
+    err = capsys.readouterr().err
+    assert fragment in err and "ls-connect" not in err
+
+
+def test_annotator_project_titles_fit_label_studio_and_stay_distinct():
+    from conflict_spans.annotation.labelstudio.team import MAX_TITLE, annotator_project
+
+    assert annotator_project("batch 1", "bob@example.com") == "batch 1 / bob@example.com"
+    long = [annotator_project("a long project title for the whole team", f"{name}@a-long-domain.example.org") for name in ("annotator-one", "annotator-two")]
+    assert all(len(t) <= MAX_TITLE for t in long) and long[0] != long[1]
+    assert annotator_project("a long project title for the whole team", "annotator-one@a-long-domain.example.org") == long[0]

@@ -372,6 +372,42 @@ def test_annotators_add_creates_accounts_that_log_in_and_leaves_existing_ones(ls
     assert f"exists  {new[0]} (not changed)" in capsys.readouterr().out
 
 
+def test_blind_overlap_push_gives_each_annotator_a_project_and_agreement_compares_them(ls_client, ls_connection, project_title, annotators,
+                                                                                       tmp_path, capsys):
+    """`ls push --annotators B,C --overlap 2`: one project per annotator with the same pre-annotations and no one else's regions;
+    `ls agreement --annotators` compares the two projects; --overlap 1 spreads the documents round robin."""
+    from conflict_spans.annotation.labelstudio.team import annotator_project
+
+    (bob, bob_email), (cy, cy_email) = annotators["bob"], annotators["cy"]
+    docs = [Document(f"blind-{i}", TEXT, [GUNMEN, TWELVE], {"i": i}) for i in range(3)]
+    source = tmp_path / "docs.jsonl"
+    write_jsonl(source, docs)
+    push = ["ls", "push", *conn_args(ls_connection), "--project", project_title, str(source), "--spans-as", "predictions",
+            "--annotators", f"{bob_email},{cy_email}"]
+    assert main([*push, "--overlap", "2"]) == 0
+    assert "blind overlap: each document in 2 annotator project(s)" in capsys.readouterr().out
+    for who, user in ((bob_email, bob), (cy_email, cy)):
+        project = require_project(ls_client, annotator_project(project_title, who))
+        tasks = list_tasks(ls_client, project["id"])
+        assert sorted(t["data"]["doc_id"] for t in tasks) == ["blind-0", "blind-1", "blind-2"]
+        assert all(not t.get("annotations") for t in tasks)  # nobody's regions but the model's
+        assert all(prediction_spans(t, NAMES) == [("corpus", [GUNMEN, TWELVE])] for t in tasks)  # everyone starts from the same pre-annotations
+        for t in tasks:  # bob keeps the pre-annotation; cy adds Goma
+            spans = [GUNMEN, TWELVE] if who == bob_email else [GUNMEN, TWELVE, GOMA]
+            ls_client.annotations.create(id=t["id"], result=spans_to_results(spans, TEXT, NAMES), completed_by=user)
+    assert main(["ls", "agreement", *conn_args(ls_connection), "--project", project_title, "--annotators", f"{bob_email},{cy_email}",
+                 "--json", str(tmp_path / "agreement.json")]) == 0
+    (pair,) = json.loads((tmp_path / "agreement.json").read_text(encoding="utf-8"))
+    assert (pair["a"], pair["b"]) == (bob_email, cy_email) and pair["documents"] == 3
+    assert pair["labels"]["ACTOR"]["strict"]["f1"] == 1.0 and pair["labels"]["LOCATION"]["strict"]["f1"] == 0.0
+
+    spread = f"{project_title}-spread"
+    assert main(["ls", "push", *conn_args(ls_connection), "--project", spread, str(source), "--spans-as", "predictions",
+                 "--annotators", f"{bob_email},{cy_email}", "--overlap", "1"]) == 0
+    counts = {who: len(list_tasks(ls_client, require_project(ls_client, annotator_project(spread, who))["id"])) for who in (bob_email, cy_email)}
+    assert counts == {bob_email: 2, cy_email: 1}
+
+
 def test_backend_start_and_stop_by_pid_file(ls_client, ls_connection, project_title, tiny_model, tmp_path, capsys):
     """`ls backend start` returns once the backend serves and is connected; `stop` ends it by its pid and its connection goes."""
     from conflict_spans.annotation.labelstudio.backend_process import STATE_FILE, read_backend_info

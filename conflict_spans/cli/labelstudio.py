@@ -119,6 +119,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 
     if bool(args.inputs) == bool(args.texts):
         raise CorpusError(catalogue.push_needs_input())
+    annotators = _annotators_arg(args)
     if args.texts:
         docs, has_spans = _read_texts(Path(args.texts)), False
     else:
@@ -132,15 +133,36 @@ def cmd_push(args: argparse.Namespace) -> int:
 
         predictor = load_predictor(args.model)
     ls = _client(args)
-    report = push_documents(
-        ls, args.project, docs,
-        annotations=has_spans and args.spans_as == "annotations",
-        spans_model_version=args.model_version if has_spans and args.spans_as == "predictions" else None,
-        predictor=predictor, on_existing=args.on_existing, update_config=args.update_config,
-    )
-    _info(f"{len(docs)} documents -> project {args.project!r}", *report.summary(),
-          f"open: {args.url}/projects/{report.project_id}/data")
+    targets = [(args.project, docs)]
+    if annotators:
+        from conflict_spans.annotation.labelstudio.team import annotator_project, assign
+
+        shares = assign(len(docs), annotators, len(annotators) if args.overlap is None else args.overlap)
+        targets = [(annotator_project(args.project, who), [docs[i] for i in shares[who]]) for who in annotators]
+    for title, share in targets:
+        report = push_documents(
+            ls, title, share,
+            annotations=has_spans and args.spans_as == "annotations",
+            spans_model_version=args.model_version if has_spans and args.spans_as == "predictions" else None,
+            predictor=predictor, on_existing=args.on_existing, update_config=args.update_config,
+        )
+        _info(f"{len(share)} documents -> project {title!r}", *report.summary(), f"open: {args.url}/projects/{report.project_id}/data")
+    if annotators:
+        _info(f"blind overlap: each document in {len(annotators) if args.overlap is None else args.overlap} annotator project(s); tell each annotator to open only their own "
+              "project (Label Studio's community edition shows every project of the organization to every member)")
     return 0
+
+
+def _annotators_arg(args: argparse.Namespace) -> list[str]:
+    from conflict_spans.annotation.labelstudio.team import assign, check_emails
+
+    if not args.annotators:
+        if args.overlap is not None:
+            raise CorpusError(catalogue.overlap_without_annotators())
+        return []
+    annotators = check_emails([a.strip() for a in args.annotators.split(",") if a.strip()])
+    assign(0, annotators, len(annotators) if args.overlap is None else args.overlap)  # checks --overlap before any work
+    return annotators
 
 
 def _safe_name(annotator: str) -> str:
@@ -206,11 +228,22 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
     if args.json:
         check_output_file(Path(args.json), option="--json")
-    pulled, counts = _pull(args, "all")
     by_annotator: dict[str, list] = {}
-    for item in pulled:
-        by_annotator.setdefault(item.annotator, []).append(item.document)
-    _info(*counts.summary("all"))
+    if args.annotators:  # blind overlap: each annotator's own project (`ls push --annotators`)
+        from conflict_spans.annotation.labelstudio.team import annotator_project, check_emails
+
+        project = args.project
+        for who in check_emails([a.strip() for a in args.annotators.split(",") if a.strip()]):
+            args.project = annotator_project(project, who)
+            pulled, counts = _pull(args, "latest")
+            by_annotator[who] = [item.document for item in pulled]
+            _info(f"{args.project!r}: " + "; ".join(counts.summary("latest")))
+        args.project = project
+    else:
+        pulled, counts = _pull(args, "all")
+        for item in pulled:
+            by_annotator.setdefault(item.annotator, []).append(item.document)
+        _info(*counts.summary("all"))
     if len(by_annotator) < 2:
         raise CorpusError(catalogue.agreement_needs_two(args.project, sorted(by_annotator)))
     results = []
@@ -402,6 +435,11 @@ def register(sub) -> None:
                    help="tasks already in the project (same document id): skip (default) or update metadata and replace predictions of the same model_version; annotations are never touched")
     p.add_argument("--update-config", action="store_true", help="replace a project's labeling config that differs from the schema's")
     p.add_argument("--limit", type=int, help="push only the first N documents")
+    p.add_argument("--annotators", metavar="EMAIL,EMAIL,...",
+                   help="blind overlap: a project of its own for each annotator, titled 'PROJECT / EMAIL', so that no one sees another's regions; "
+                   "each starts from the same pre-annotations (--model or --spans-as predictions)")
+    p.add_argument("--overlap", type=int, default=None,
+                   help="with --annotators: how many annotators label each document (default all of them), spread round robin")
     p.set_defaults(func=cmd_push)
 
     def pull_options(p: argparse.ArgumentParser) -> None:
@@ -426,6 +464,8 @@ def register(sub) -> None:
 
     p = ls_sub.add_parser("agreement", help="pairwise span agreement (strict and overlap P/R/F1 per label) between the project's annotators")
     pull_options(p)
+    p.add_argument("--annotators", metavar="EMAIL,EMAIL,...",
+                   help="compare the annotators' own projects ('PROJECT / EMAIL', made by `ls push --annotators`) instead of one project's annotators")
     p.add_argument("--json", help="also write the full results as JSON here")
     p.set_defaults(func=cmd_agreement)
 

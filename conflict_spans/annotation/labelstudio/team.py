@@ -91,4 +91,35 @@ def add_annotators(ls, conn: Connection, emails: list[str]) -> Iterator[Annotato
         yield Annotator(email, False) if email.lower() in existing else sign_up(conn, link, email)
 
 
-__all__ = ["Annotator", "add_annotators", "check_emails", "invite_link", "sign_up"]
+# ---- blind overlap: one project per annotator -----------------------------------------------------------
+
+MAX_TITLE = 50  # Label Studio 1.23.2 refuses longer project titles
+
+
+def annotator_project(title: str, email: str) -> str:
+    """The title of ``email``'s own copy of project ``title``: ``TITLE / EMAIL``, or, when that is longer than Label Studio
+    allows, both shortened and a hash of the full title appended, so that titles stay distinct and the same every time."""
+    full = f"{title} / {email}"
+    if len(full) <= MAX_TITLE:
+        return full
+    import hashlib
+
+    tag = hashlib.sha1(full.encode("utf-8")).hexdigest()[:6]
+    room = MAX_TITLE - len(" / ") - len(" #") - len(tag)
+    who = email[: max(room // 2, room - len(title))]
+    return f"{title[: room - len(who)]} / {who} #{tag}"
+
+
+def assign(n_docs: int, annotators: list[str], overlap: int) -> dict[str, list[int]]:
+    """Document indices per annotator: document i goes to the ``overlap`` annotators after position i (round robin),
+    so each document has exactly ``overlap`` annotators and the load differs by at most one document."""
+    if not 1 <= overlap <= len(annotators):
+        raise CorpusError(catalogue.overlap_out_of_range(overlap, len(annotators)))
+    out: dict[str, list[int]] = {a: [] for a in annotators}
+    for i in range(n_docs):
+        for j in range(overlap):
+            out[annotators[(i + j) % len(annotators)]].append(i)
+    return out
+
+
+__all__ = ["Annotator", "add_annotators", "annotator_project", "assign", "check_emails", "invite_link", "sign_up"]
