@@ -1,4 +1,4 @@
-"""`ls backend start|stop` by its pid file, where no Label Studio is needed (the real-server run is in test_labelstudio_integration.py)."""
+"""Team work without a running Label Studio: `ls backend start|stop` by its pid file, `ls annotators add` and `ls push --annotators` input checks, blind-overlap assignment (the real-server runs are in test_labelstudio_integration.py)."""
 
 from __future__ import annotations
 
