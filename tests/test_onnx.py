@@ -61,8 +61,12 @@ def test_the_export_is_a_model_folder_with_the_inputs_the_model_uses(exported, k
     expected = ["input_ids", "attention_mask", "token_type_ids"] + (["casing_ids"] if kind == "casing" else [])
     assert info["inputs"] == expected
     assert [i.name for i in onnx_export.onnx_session(folder / "model.onnx", threads=1).get_inputs()] == expected
-    for name in ("config.json", "predict_config.json", "tokenizer.json"):
+    for name in ("predict_config.json", "tokenizer.json"):
         assert (folder / name).read_bytes() == (model / name).read_bytes()
+    # config.json without the transformers remote code (model/hub), which runs torch weights the export does not carry
+    source, exported_config = (json.loads((where / "config.json").read_text(encoding="utf-8")) for where in (model, folder))
+    assert "custom_pipelines" in source and not {"auto_map", "custom_pipelines"} & exported_config.keys()
+    assert exported_config == {k: v for k, v in source.items() if k not in ("auto_map", "custom_pipelines")}
     assert not (folder / onnx_export.PARTIAL).exists() and not (folder / "model.safetensors").exists()
 
 

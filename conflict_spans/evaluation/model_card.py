@@ -14,6 +14,7 @@ from typing import Any
 from conflict_spans.corpus.io import atomic_write_text
 from conflict_spans.evaluation.report import PER_LABEL_HEADER, ci, coarse_table, main_table, pct, per_label_rows, status_table, table
 from conflict_spans.evaluation.results import Evaluation
+from conflict_spans.model.hub import TASK
 from conflict_spans.schema import LABEL_NAMES, SCHEMA_VERSION, TAGS
 
 MODEL_CARD = "MODEL_CARD.md"
@@ -124,6 +125,30 @@ def trained_on(model_dir: Path, data_dir: str) -> str:
     return ""
 
 
+def usage_lines(model_dir: Path) -> list[str]:
+    """"Using the model without conflict-spans": the transformers lines that load this folder, by its config.json."""
+    config = _read_json(model_dir / "config.json") or {}
+    tasks = config.get("custom_pipelines") or {}
+    ours = ("the windows, Viterbi decoding, span rules and CASUALTY status of `conflict-spans predict` and gives its spans "
+            "(one list of `entity_group`, `score`, `word`, `start`, `end` per text, `status` on CASUALTY spans; DIR is this folder)")
+    lines = ["## Using the model without conflict-spans", ""]
+    if config.get("casing_features"):
+        if "token-classification" in tasks:
+            lines.append("The folder carries its own code (`custom_pipelines` and `auto_map` in config.json), so transformers alone runs it: "
+                         f'`pipeline("token-classification", model=DIR, trust_remote_code=True)` has {ours}.')
+        else:
+            lines.append("The casing features need code that stock transformers lacks, and this folder does not carry it: "
+                         '`python -m conflict_spans.model.hub DIR` adds it; then `pipeline("token-classification", model=DIR, trust_remote_code=True)` runs it.')
+        return lines
+    lines.append("Trained with `--casing-features false`, it loads in stock transformers without remote code: "
+                 '`AutoModelForTokenClassification.from_pretrained(DIR)`, or `pipeline("token-classification", model=DIR, aggregation_strategy="first")`. '
+                 "Stock aggregation is not this project's decoding (one window truncated at the model's length unless `stride` is given, "
+                 "no Viterbi, no span rules, no CASUALTY status), so its spans can differ from those of `conflict-spans predict`.")
+    if TASK in tasks:
+        lines += ["", f'`pipeline("{TASK}", model=DIR, trust_remote_code=True)` runs the code the folder carries, with {ours}.']
+    return lines
+
+
 def model_card_markdown(model_dir: Path, evaluation: Evaluation) -> str:
     e = evaluation
     rows, sources = training_rows(model_dir)
@@ -158,6 +183,7 @@ def model_card_markdown(model_dir: Path, evaluation: Evaluation) -> str:
         lines += ["", "### Out of domain: re3d", "",
                   f"exact F1 {pct(r['exact']['f1'])}, overlap F1 {pct(r['overlap']['f1'])} over {e.re3d['data']['documents']} documents "
                   f"({', '.join(e.re3d['classes'])}; mapping {e.re3d['data']['label_map']})."]
+    lines += [""] + usage_lines(model_dir)
     lines += ["", "## Known limits", ""] + [f"- {item}" for item in known_limits(e)] + [""]
     return "\n".join(lines)
 

@@ -167,6 +167,11 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, *, int8: bool = Fals
         for name in COPIED_FILES:
             if (model_dir / name).is_file():
                 shutil.copy2(model_dir / name, work / name)
+        config = json.loads((work / "config.json").read_text(encoding="utf-8"))
+        stale = [key for key in ("auto_map", "custom_pipelines") if config.pop(key, None) is not None]
+        if stale:
+            # the transformers remote code (model/hub) runs the torch weights, which an export does not carry
+            (work / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         (work / EXPORT_INFO).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
         for item in sorted(work.iterdir()):
             item.replace(out_dir / item.name)

@@ -386,6 +386,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
     from conflict_spans import problems as catalogue
     from conflict_spans.corpus.io import check_output_folder, write_jsonl
     from conflict_spans.evaluation.scoring import document_scores
+    from conflict_spans.model.hub import add_remote_code
     from conflict_spans.model.network import build_token_classifier, uses_casing
     from conflict_spans.model.predict import PREDICT_CONFIG, Predictor
     from conflict_spans.model.windows import model_max_length
@@ -475,6 +476,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
         settings = {"max_length": max_length, "stride": predict_stride, "decoding": model_args.decoding,
                     "model_version": f"{Path(model_path).name}-{'casing' if model_args.casing_features else 'plain'}-seed{train_args.seed}"}
         (out / PREDICT_CONFIG).write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
+        add_remote_code(out)  # transformers.pipeline(..., model=out, trust_remote_code=True) without this package
         config_dump = {"model": asdict(model_args), "data": asdict(data_args),
                        "training": {k: v for k, v in train_args.to_dict().items() if not k.startswith("_")}}
         (out / "train_config.json").write_text(json.dumps(config_dump, indent=1, default=str) + "\n", encoding="utf-8")
