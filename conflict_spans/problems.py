@@ -315,6 +315,96 @@ def annotator_unknown(email: str, known: list[str]) -> Problem:
     return Problem("ls-annotator", f"no annotations by {email!r} in this project", f"use one of: {', '.join(known) or '(nobody has annotated yet)'}", value=email)
 
 
+# ---- server: PostgreSQL, backup and restore (issue 13) ------------------------------------------
+
+_DATABASE_URL_FORM = "postgresql://USER[:PASSWORD]@HOST[:PORT]/NAME"
+
+
+def _mask_password(url: str) -> str:
+    """The URL as shown in a message: the password (between USER: and @) replaced by ***."""
+    head, sep, rest = str(url).partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return str(url)
+    auth, at, tail = rest.partition("@")
+    if ":" in auth:
+        auth = auth.split(":", 1)[0] + ":***"
+    return f"{head}://{auth}{at}{tail}"
+
+
+def database_url_invalid(value: str, what: str) -> Problem:
+    return Problem("ls-database", f"the database URL is malformed: {what}",
+                   f"write it as {_DATABASE_URL_FORM} (percent-encode @ : / in the password), e.g. postgresql://labelstudio:PASSWORD@127.0.0.1:5432/labelstudio",
+                   value=_mask_password(value))
+
+
+def database_scheme(value: str, scheme: str) -> Problem:
+    return Problem("ls-database", f"only PostgreSQL database URLs are supported, this one is {scheme or 'without a scheme'}",
+                   f"write it as {_DATABASE_URL_FORM}; leave --database out for SQLite in the data dir", value=_mask_password(value))
+
+
+def database_env_invalid(name: str, value: str) -> Problem:
+    return Problem("ls-database", f"${name} is not a port number from 1 to 65535 (DJANGO_DB selects PostgreSQL)",
+                   f"set {name} to the server's port, or unset DJANGO_DB to use SQLite", value=value)
+
+
+def template_with_postgres(template: Path, database: str) -> Problem:
+    return Problem("ls-template", f"a template data dir is an SQLite database; it cannot seed the PostgreSQL database {database}",
+                   "drop --template (the first start on PostgreSQL migrates the database itself), or drop --database for SQLite", value=str(template))
+
+
+def server_exited_postgres(code: int, log: Path, tail: str, database: str) -> Problem:
+    return Problem("ls-start", f"Label Studio on PostgreSQL {database} exited with code {code} before answering /health; last lines of {log}:\n{tail}",
+                   f"read {log}; check that PostgreSQL answers at that host and port and that the user, password and database are right "
+                   "(`psql postgresql://USER@HOST:PORT/NAME`)", value=str(code))
+
+
+def backup_data_dir_missing(data_dir: Path) -> Problem:
+    return Problem("ls-backup", f"data dir {data_dir} does not exist or holds no Label Studio database",
+                   "pass the --data-dir the server was started with (it has credentials.json, and label_studio.sqlite3 or database.json)", value=str(data_dir))
+
+
+def backup_output_exists(out: Path) -> Problem:
+    return Problem("ls-backup", f"{out} already exists; a backup never overwrites anything",
+                   "choose a new output path, or move the old backup away first", value=str(out))
+
+
+def backup_tool_missing(tool: str, searched: str) -> Problem:
+    return Problem("ls-backup", f"{tool} was not found ({searched})",
+                   f"install the PostgreSQL client tools of the server's major version (Debian: apt-get install postgresql-client-15, or .ci/postgres.sh), "
+                   f"or put {tool} on PATH", value=tool)
+
+
+def backup_tool_failed(tool: str, code: int, stderr: str, database: str) -> Problem:
+    return Problem("ls-backup", f"{tool} on {database} failed with code {code}: {stderr.strip()[-1500:]}",
+                   f"read {tool}'s message above; check the URL, that PostgreSQL answers, and that client and server major versions match (nothing was written)",
+                   value=str(code))
+
+
+def backup_not_a_backup(path: Path, detail: str) -> Problem:
+    return Problem("ls-restore", f"{path} is not a backup made by `conflict-spans ls backup`: {detail}",
+                   "pass the folder `conflict-spans ls backup OUT` wrote (it holds backup.json)", value=str(path))
+
+
+def restore_target_not_empty(data_dir: Path) -> Problem:
+    return Problem("ls-restore", f"data dir {data_dir} exists and is not empty; a restore only fills a new data dir",
+                   "pass a new --data-dir (or an empty folder); stop and move the old one away if it is to be replaced", value=str(data_dir))
+
+
+def restore_needs_database(backup: Path, source: str) -> Problem:
+    return Problem("ls-restore", f"{backup} is a PostgreSQL backup (of {source}); it needs the database to restore into",
+                   f"create an empty database and pass --database {_DATABASE_URL_FORM}", value=str(backup))
+
+
+def restore_sqlite_with_database(backup: Path) -> Problem:
+    return Problem("ls-restore", f"{backup} is an SQLite backup; it restores into the data dir, not into a PostgreSQL database",
+                   "drop --database", value=str(backup))
+
+
+def server_still_running(data_dir: Path, pid: int, action: str) -> Problem:
+    return Problem("ls-restore", f"a Label Studio server (pid {pid}) is running from {data_dir}; {action} while it runs could mix old and new data",
+                   f"stop it first: conflict-spans ls server stop --data-dir {data_dir}", value=str(pid))
+
+
 # ---- outputs ---------------------------------------------------------------------
 # Checked before any work is done, so that a bad output path never costs a model run.
 

@@ -53,9 +53,10 @@ def cmd_server_start(args: argparse.Namespace) -> int:
     from conflict_spans.annotation.labelstudio.server import read_credentials, start_server
 
     t0 = time.monotonic()
-    info = start_server(args.data_dir, port=args.port, venv=args.venv, template=args.template, timeout=args.timeout)
+    info = start_server(args.data_dir, port=args.port, venv=args.venv, template=args.template, timeout=args.timeout, database=args.database)
     creds = read_credentials(Path(info.data_dir))
     _info(f"Label Studio {info.url} (pid {info.pid}, data {info.data_dir}) up after {time.monotonic() - t0:.1f} s",
+          *([f"database: PostgreSQL {info.database}"] if info.database else []),
           f"log in as {creds.username}; password and API token are in {Path(info.data_dir) / 'credentials.json'}",
           f"stop it with: conflict-spans ls server stop --data-dir {info.data_dir}")
     return 0
@@ -75,6 +76,23 @@ def cmd_server_template(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     path = make_template(args.template_dir, venv=args.venv, timeout=args.timeout)
     _info(f"template data dir ready: {path} ({time.monotonic() - t0:.1f} s)")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from conflict_spans.annotation.labelstudio.backup import backup
+
+    info = backup(args.data_dir, Path(args.out), database=args.database)
+    _info(f"backed up {info.kind} {info.source} ({', '.join(info.files)}) into {info.path} in {info.seconds:.1f} s")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from conflict_spans.annotation.labelstudio.backup import restore
+
+    info = restore(Path(args.backup), args.data_dir, database=args.database)
+    _info(f"restored the {info.kind} backup of {info.source} ({info.created}) into {info.path} in {info.seconds:.1f} s",
+          f"start it with: conflict-spans ls server start --data-dir {info.path}")
     return 0
 
 
@@ -406,7 +424,10 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="virtualenv with label-studio (scripts/labelstudio-venv.sh makes it)")
     p.add_argument("--template", type=Path, help="seed a new data dir from this migrated template (ls server template makes one)")
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for /health (the first start migrates the database)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds to wait for /health (default 300, 600 with PostgreSQL: the first start migrates the database)")
+    p.add_argument("--database", metavar="URL", help="PostgreSQL instead of SQLite in the data dir: postgresql://USER[:PASSWORD]@HOST[:PORT]/NAME; "
+                   "wins over Label Studio's env form (DJANGO_DB=default + POSTGRE_*); the data dir remembers it")
     p.set_defaults(func=cmd_server_start)
     p = server_sub.add_parser("stop", help="stop the server by the pid in <data dir>/server.pid")
     _data_dir_arg(p)
@@ -416,6 +437,19 @@ def register(sub) -> None:
     p.add_argument("--venv", type=Path, default=DEFAULT_VENV)
     p.add_argument("--timeout", type=float, default=300.0)
     p.set_defaults(func=cmd_server_template)
+
+    p = ls_sub.add_parser("backup", help="back up a data dir's database (SQLite or PostgreSQL), media and credentials into a new folder")
+    p.add_argument("out", metavar="OUT", help="folder to create (must not exist); built beside it and renamed when complete")
+    _data_dir_arg(p)
+    p.add_argument("--database", metavar="URL", help="PostgreSQL database to dump, postgresql://USER[:PASSWORD]@HOST[:PORT]/NAME "
+                   "(default: the one the data dir's server was started on, else the data dir's SQLite file)")
+    p.set_defaults(func=cmd_backup)
+    p = ls_sub.add_parser("restore", help="restore a backup into a new (or empty) data dir; a PostgreSQL backup also into --database")
+    p.add_argument("backup", metavar="BACKUP", help="folder written by `conflict-spans ls backup`")
+    _data_dir_arg(p)
+    p.add_argument("--database", metavar="URL", help="PostgreSQL backups only: the existing (best new, empty) database to restore into, "
+                   "postgresql://USER[:PASSWORD]@HOST[:PORT]/NAME; the data dir remembers it")
+    p.set_defaults(func=cmd_restore)
 
     p = ls_sub.add_parser("config", help="write the labeling config generated from conflict_spans/schema.py")
     p.add_argument("--output", default="-", help="file to write, or - for stdout (default; the checkout keeps its copy in annotation/labeling_config.xml)")
