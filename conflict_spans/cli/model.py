@@ -69,6 +69,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return _predict_with_ray(args, list(args.inputs), output)
     check_partial(output, resume=args.resume)
     files = prediction_input_files(inputs)
+    if not args.int8 and not (Path(args.model) / "model.onnx").is_file():  # a cheap look at the model folder before the long one at the inputs
+        from conflict_spans.model.network import check_model_folder
+
+        check_model_folder(args.model)
     check_prediction_inputs(files)  # every record, before the model loads: a bad one stops the run with nothing written
     if args.threads is not None:
         import torch
