@@ -112,3 +112,20 @@ def test_annotator_project_titles_fit_label_studio_and_stay_distinct():
     long = [annotator_project("a long project title for the whole team", f"{name}@a-long-domain.example.org") for name in ("annotator-one", "annotator-two")]
     assert all(len(t) <= MAX_TITLE for t in long) and long[0] != long[1]
     assert annotator_project("a long project title for the whole team", "annotator-one@a-long-domain.example.org") == long[0]
+
+
+def test_adjudication_plan_sorts_agreed_disputed_and_single_versions():
+    from conflict_spans.annotation.labelstudio.team import adjudication_plan
+    from conflict_spans.document import Document, Relation, Span
+
+    text = "Gunmen killed 12 people in Goma, officials said."
+    actor, twelve, goma = Span(0, 6, "ACTOR"), Span(14, 23, "CASUALTY", "killed"), Span(27, 31, "LOCATION")
+    injured = Span(14, 23, "CASUALTY", "injured")
+    linked = Document("d3", text, [actor, twelve, goma], relations=[Relation(twelve, goma, "location")])
+    versions = {"a@x.org": [Document("d1", text, [actor, twelve]), Document("d2", text, [actor, twelve]), linked, Document("d4", text, [goma])],
+                "b@x.org": [Document("d1", text, [twelve, actor]), Document("d2", text, [actor, injured]),
+                            Document("d3", text, [actor, twelve, goma])]}
+    plan = adjudication_plan(versions)
+    assert [d.id for d in plan.agreed] == ["d1"]  # span order does not matter
+    assert sorted(plan.disputed) == ["d2", "d3"]  # a status differs; a link differs
+    assert list(plan.single) == ["d4"] and list(plan.single["d4"]) == ["a@x.org"]

@@ -205,6 +205,10 @@ def cmd_pull(args: argparse.Namespace) -> int:
     if args.annotator and args.policy == "all":
         raise CorpusError(catalogue.annotator_with_policy_all())
     policy = "annotator" if args.annotator else args.policy
+    if policy == "adjudicated":  # the review project of `ls adjudicate`: its tasks with an annotation are the decided documents
+        from conflict_spans.annotation.labelstudio.team import REVIEW, annotator_project
+
+        args.project, policy = annotator_project(args.project, REVIEW), "latest"
     out = Path(args.output)
     # before the server is asked; with --policy all, --output is a folder of <annotator>.jsonl files
     if policy == "all":
@@ -248,15 +252,9 @@ def cmd_agreement(args: argparse.Namespace) -> int:
         check_output_file(Path(args.json), option="--json")
     by_annotator: dict[str, list] = {}
     if args.annotators:  # blind overlap: each annotator's own project (`ls push --annotators`)
-        from conflict_spans.annotation.labelstudio.team import annotator_project, check_emails
+        from conflict_spans.annotation.labelstudio.team import check_emails
 
-        project = args.project
-        for who in check_emails([a.strip() for a in args.annotators.split(",") if a.strip()]):
-            args.project = annotator_project(project, who)
-            pulled, counts = _pull(args, "latest")
-            by_annotator[who] = [item.document for item in pulled]
-            _info(f"{args.project!r}: " + "; ".join(counts.summary("latest")))
-        args.project = project
+        by_annotator = _annotator_versions(args, check_emails([a.strip() for a in args.annotators.split(",") if a.strip()]))
     else:
         pulled, counts = _pull(args, "all")
         for item in pulled:
@@ -389,6 +387,58 @@ def _backend_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _annotator_versions(args: argparse.Namespace, annotators: list[str]) -> dict[str, list]:
+    """Each annotator's latest annotation of each document of their own project (`ls push --annotators`)."""
+    from conflict_spans.annotation.labelstudio.team import annotator_project
+
+    project, out = args.project, {}
+    try:
+        for who in annotators:
+            args.project = annotator_project(project, who)
+            pulled, counts = _pull(args, "latest")
+            out[who] = [item.document for item in pulled]
+            _info(f"{args.project!r}: " + "; ".join(counts.summary("latest")))
+    finally:
+        args.project = project
+    return out
+
+
+def cmd_adjudicate(args: argparse.Namespace) -> int:
+    from itertools import combinations
+
+    from conflict_spans.annotation.labelstudio.client import push_documents
+    from conflict_spans.annotation.labelstudio.team import REVIEW, adjudication_plan, annotator_project, check_emails
+    from conflict_spans.corpus.agreement import format_agreement, pairwise_agreement
+    from conflict_spans.corpus.io import atomic_write_text, check_output_file
+
+    annotators = check_emails([a.strip() for a in args.annotators.split(",") if a.strip()])
+    if len(annotators) < 2:
+        raise CorpusError(catalogue.agreement_needs_two(args.project, annotators))
+    if args.json:
+        check_output_file(Path(args.json), option="--json")
+    versions = _annotator_versions(args, annotators)
+    results = []
+    for a, b in combinations(annotators, 2):  # agreement before adjudication
+        result = pairwise_agreement(versions[a], versions[b])
+        results.append({"a": a, "b": b, **result})
+        print(format_agreement(result, title=f"before adjudication: A = {a}  vs  B = {b}"))
+    plan = adjudication_plan(versions)
+    ls = _client(args)
+    review = annotator_project(args.project, REVIEW)
+    if plan.agreed:  # decided: the agreed version is the review project's annotation
+        push_documents(ls, review, plan.agreed, annotations=True, on_existing="skip")
+    for who in annotators:  # to review: each annotator's version side by side, as a prediction named after them
+        mine = [docs[who] for docs in [*plan.disputed.values(), *plan.single.values()] if who in docs]
+        if mine:
+            push_documents(ls, review, mine, annotations=False, spans_model_version=who, on_existing="update")
+    if args.json:
+        atomic_write_text(Path(args.json), json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    _info(f"{len(plan.agreed)} document(s) agreed (decided), {len(plan.disputed)} disputed and {len(plan.single)} with one version only "
+          f"-> project {review!r}: the adjudicator opens each undecided task, picks or merges the versions (one prediction per annotator) "
+          "and submits; `ls pull --policy adjudicated` then returns the decided documents")
+    return 0
+
+
 def cmd_annotators_add(args: argparse.Namespace) -> int:
     from conflict_spans.annotation.labelstudio.client import resolve_connection
     from conflict_spans.annotation.labelstudio.team import add_annotators, check_emails, invite_link
@@ -487,8 +537,9 @@ def register(sub) -> None:
                           "unless --skip-invalid sets the bad annotations aside with a report)")
     pull_options(p)
     p.add_argument("--output", required=True, help="JSONL file to write; with --policy all a folder of <annotator>.jsonl files")
-    p.add_argument("--policy", choices=("latest", "all"), default="latest",
-                   help="several annotations per task: the latest one (default), or all (one file per annotator, for agreement)")
+    p.add_argument("--policy", choices=("latest", "all", "adjudicated"), default="latest",
+                   help="several annotations per task: the latest one (default), or all (one file per annotator, for agreement); "
+                   "adjudicated: the decided documents of `ls adjudicate`'s review project ('PROJECT / review'), undecided ones counted")
     p.add_argument("--annotator", metavar="EMAIL", help="take this annotator's (latest) annotation of each task")
     p.add_argument("--skip-invalid", metavar="REPORT.jsonl", default=None,
                    help="write the valid documents and set aside each annotation (or task) with a problem, instead of writing nothing: "
@@ -502,6 +553,17 @@ def register(sub) -> None:
                    help="compare the annotators' own projects ('PROJECT / EMAIL', made by `ls push --annotators`) instead of one project's annotators")
     p.add_argument("--json", help="also write the full results as JSON here")
     p.set_defaults(func=cmd_agreement)
+
+    p = ls_sub.add_parser("adjudicate", help="compare the annotators' own projects (`ls push --annotators`): report agreement, accept what "
+                          "agrees, and push each disagreement into the review project 'PROJECT / review' with every version side by side")
+    _connection_args(p)
+    p.add_argument("--project", required=True, help="the project title given to `ls push --annotators`")
+    p.add_argument("--annotators", required=True, metavar="EMAIL,EMAIL,...", help="the annotators whose projects are compared (two or more)")
+    p.add_argument("--json", help="also write the agreement before adjudication as JSON here")
+    p.add_argument("--include-skipped", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--include-drafts", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--id-prefix", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_adjudicate)
 
     team = ls_sub.add_parser("annotators", help="accounts for a team of annotators")
     team_sub = team.add_subparsers(dest="annotators_command", required=True, metavar="ACTION")

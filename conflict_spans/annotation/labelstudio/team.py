@@ -122,4 +122,41 @@ def assign(n_docs: int, annotators: list[str], overlap: int) -> dict[str, list[i
     return out
 
 
-__all__ = ["Annotator", "add_annotators", "annotator_project", "assign", "check_emails", "invite_link", "sign_up"]
+# ---- adjudication ---------------------------------------------------------------------------------------
+
+REVIEW = "review"  # the adjudicator's project: annotator_project(title, REVIEW)
+
+
+def _content(doc) -> tuple:
+    spans = tuple(sorted((s.start, s.end, s.label, s.status) for s in doc.spans))
+    links = tuple(sorted((r.head.start, r.head.end, r.type, r.tail.start, r.tail.end) for r in doc.relations))
+    return spans, links
+
+
+@dataclass
+class Plan:
+    agreed: list  # documents every annotator of them labelled alike (two at least): decided
+    disputed: dict  # doc id -> {annotator: document}: two or more versions that differ
+    single: dict  # doc id -> {annotator: document}: one version only, nothing to compare it with
+
+
+def adjudication_plan(versions: dict[str, list]) -> Plan:
+    """Sort the documents of the annotators' versions: the same spans, statuses and links from every annotator who
+    labelled a document (two or more) make it agreed; otherwise it goes to review with each version."""
+    by_doc: dict[str, dict] = {}
+    for who in sorted(versions):
+        for doc in versions[who]:
+            by_doc.setdefault(doc.id, {})[who] = doc
+    plan = Plan([], {}, {})
+    for doc_id in sorted(by_doc):
+        docs = by_doc[doc_id]
+        if len(docs) < 2:
+            plan.single[doc_id] = docs
+        elif len({_content(d) for d in docs.values()}) == 1:
+            plan.agreed.append(next(iter(docs.values())))
+        else:
+            plan.disputed[doc_id] = docs
+    return plan
+
+
+__all__ = ["Annotator", "Plan", "REVIEW", "adjudication_plan", "add_annotators", "annotator_project", "assign", "check_emails", "invite_link", "sign_up"]
