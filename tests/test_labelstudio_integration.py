@@ -408,46 +408,61 @@ def test_blind_overlap_push_gives_each_annotator_a_project_and_agreement_compare
     assert counts == {bob_email: 2, cy_email: 1}
 
 
-def test_adjudicate_accepts_agreement_and_sends_disagreements_to_review(ls_client, ls_connection, project_title, annotators, tmp_path, capsys):
-    """Two annotators (SDK users), blind projects; `ls adjudicate` reports agreement, decides what agrees and pushes the rest to
-    'PROJECT / review' with each version as a prediction; `pull --policy adjudicated` returns only decided documents, and the
-    adjudicator's submission decides the disputed one."""
+def team_flow(conn, title: str, tmp_path, capsys) -> None:
+    """Two annotators and an adjudicator, each an SDK user with the token `ls annotators add` printed: blind projects, annotations,
+    `ls adjudicate` (agreement before adjudication; agreed documents decided, the rest to 'TITLE / review' with each version as a
+    prediction), `pull --policy adjudicated` (decided documents only), the adjudicator's submission, the pull again.
+    Run on SQLite here and on PostgreSQL in test_labelstudio_postgres.py."""
+    import re
+    import secrets
+
+    from label_studio_sdk import LabelStudio
+
+    from conflict_spans.annotation.labelstudio.client import connect
     from conflict_spans.annotation.labelstudio.team import annotator_project
 
-    (bob, bob_email), (cy, cy_email) = annotators["bob"], annotators["cy"]
-    source = tmp_path / "docs.jsonl"
+    tag = secrets.token_hex(3)
+    ann, bob, judge = (f"{who}-{tag}@example.com" for who in ("ann", "bob", "judge"))
+    assert main(["ls", "annotators", "add", *conn_args(conn), ann, bob, judge]) == 0
+    tokens = dict(re.findall(r"created (\S+)  password: \S+  API token: (\S+)", capsys.readouterr().out))
+    as_user = {who: LabelStudio(base_url=conn.url, api_key=tokens[who]) for who in (ann, bob, judge)}
+    admin = connect(conn)
+
+    source = tmp_path / "team.jsonl"
     write_jsonl(source, [Document(f"adj-{i}", TEXT, [GUNMEN, TWELVE], {"i": i}) for i in range(3)])
-    assert main(["ls", "push", *conn_args(ls_connection), "--project", project_title, str(source), "--spans-as", "predictions",
-                 "--annotators", f"{bob_email},{cy_email}"]) == 0
-    labels = {bob_email: {"adj-0": [GUNMEN, TWELVE, GOMA], "adj-1": [GUNMEN, TWELVE, GOMA], "adj-2": [GUNMEN]},
-              cy_email: {"adj-0": [GUNMEN, TWELVE, GOMA], "adj-1": [GUNMEN, TWELVE]}}  # adj-2: cy never submits
-    for who, user in ((bob_email, bob), (cy_email, cy)):
-        ids = {t["data"]["doc_id"]: t["id"] for t in list_tasks(ls_client, require_project(ls_client, annotator_project(project_title, who))["id"])}
+    assert main(["ls", "push", *conn_args(conn), "--project", title, str(source), "--spans-as", "predictions", "--annotators", f"{ann},{bob}"]) == 0
+    labels = {ann: {"adj-0": [GUNMEN, TWELVE, GOMA], "adj-1": [GUNMEN, TWELVE, GOMA], "adj-2": [GUNMEN]},
+              bob: {"adj-0": [GUNMEN, TWELVE, GOMA], "adj-1": [GUNMEN, TWELVE]}}  # adj-2: bob never submits
+    for who in (ann, bob):  # each annotator submits through the SDK with their own token
+        ids = {t["data"]["doc_id"]: t["id"] for t in list_tasks(as_user[who], require_project(as_user[who], annotator_project(title, who))["id"])}
         for doc_id, spans in labels[who].items():
-            ls_client.annotations.create(id=ids[doc_id], result=spans_to_results(spans, TEXT, NAMES), completed_by=user)
+            as_user[who].annotations.create(id=ids[doc_id], result=spans_to_results(spans, TEXT, NAMES))
     capsys.readouterr()
-    assert main(["ls", "adjudicate", *conn_args(ls_connection), "--project", project_title, "--annotators", f"{bob_email},{cy_email}",
-                 "--json", str(tmp_path / "before.json")]) == 0
+    assert main(["ls", "adjudicate", *conn_args(conn), "--project", title, "--annotators", f"{ann},{bob}", "--json", str(tmp_path / "before.json")]) == 0
     out = capsys.readouterr().out
     assert "before adjudication" in out and "1 document(s) agreed (decided), 1 disputed and 1 with one version only" in out
     (pair,) = json.loads((tmp_path / "before.json").read_text(encoding="utf-8"))
     assert pair["documents"] == 2 and pair["labels"]["CASUALTY"]["strict"]["f1"] == 1.0 and pair["labels"]["LOCATION"]["strict"]["f1"] < 1.0
 
-    review = require_project(ls_client, annotator_project(project_title, "review"))
-    tasks = {t["data"]["doc_id"]: t for t in list_tasks(ls_client, review["id"])}
+    review = require_project(admin, annotator_project(title, "review"))
+    tasks = {t["data"]["doc_id"]: t for t in list_tasks(admin, review["id"])}
     assert sorted(tasks) == ["adj-0", "adj-1", "adj-2"] and len(tasks["adj-0"]["annotations"]) == 1
-    assert not tasks["adj-1"]["annotations"] and dict(prediction_spans(tasks["adj-1"], NAMES)) == {bob_email: [GUNMEN, TWELVE, GOMA],
-                                                                                                  cy_email: [GUNMEN, TWELVE]}
-    assert dict(prediction_spans(tasks["adj-2"], NAMES)) == {bob_email: [GUNMEN]}
+    assert not tasks["adj-1"]["annotations"]
+    assert dict(prediction_spans(tasks["adj-1"], NAMES)) == {ann: [GUNMEN, TWELVE, GOMA], bob: [GUNMEN, TWELVE]}
+    assert dict(prediction_spans(tasks["adj-2"], NAMES)) == {ann: [GUNMEN]}
 
     decided = tmp_path / "decided.jsonl"
-    pull = ["ls", "pull", *conn_args(ls_connection), "--project", project_title, "--policy", "adjudicated", "--output", str(decided)]
+    pull = ["ls", "pull", *conn_args(conn), "--project", title, "--policy", "adjudicated", "--output", str(decided)]
     assert main(pull) == 0
     assert {d.id: d.spans for d in read_documents(decided)} == {"adj-0": [GUNMEN, TWELVE, GOMA]}
     assert "2 task(s) without a usable annotation" in capsys.readouterr().out
-    ls_client.annotations.create(id=tasks["adj-1"]["id"], result=spans_to_results([GUNMEN, TWELVE], TEXT, NAMES))  # the adjudicator decides
+    as_user[judge].annotations.create(id=tasks["adj-1"]["id"], result=spans_to_results([GUNMEN, TWELVE], TEXT, NAMES))  # the adjudicator decides
     assert main(pull) == 0
     assert {d.id: d.spans for d in read_documents(decided)} == {"adj-0": [GUNMEN, TWELVE, GOMA], "adj-1": [GUNMEN, TWELVE]}
+
+
+def test_two_annotators_and_an_adjudicator_from_push_to_adjudicated_pull(ls_connection, project_title, tmp_path, capsys):
+    team_flow(ls_connection, project_title, tmp_path, capsys)
 
 
 def test_backend_start_and_stop_by_pid_file(ls_client, ls_connection, project_title, tiny_model, tmp_path, capsys):

@@ -289,8 +289,9 @@ def _stop(data_dir: Path, pid: int) -> None:
 @pytest.mark.labelstudio
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_postgres_round_trip_backup_and_restore_into_a_fresh_server(pg_cluster, pg_url, corpus_docs, tmp_path, monkeypatch):
-    """Push and pull on PostgreSQL; back up; a fresh server on a new database restored from it pulls the same documents."""
+def test_postgres_round_trip_backup_and_restore_into_a_fresh_server(pg_cluster, pg_url, corpus_docs, tmp_path, monkeypatch, capsys):
+    """Push and pull on PostgreSQL, and the team loop (two annotators, an adjudicator); back up; a fresh server on a new database
+    restored from it pulls the same documents."""
     data_dir = tmp_path / "ls-pg"
     timings: dict[str, float] = {}  # seconds, printed at the end (pytest -s shows them; annotation/README.md quotes them)
     t0 = time.monotonic()
@@ -319,6 +320,11 @@ def test_postgres_round_trip_backup_and_restore_into_a_fresh_server(pg_cluster, 
         timings["round_trip_s"] = round(time.monotonic() - t1, 1)
         assert corpus_back == as_dicts(corpus_docs) and len(corpus_back) == len(corpus_docs)
         assert synthetic_back == as_dicts(SYNTHETIC)
+
+        # the team loop on PostgreSQL: two annotators and an adjudicator, from push to adjudicated pull
+        team_dir = tmp_path / "team"
+        team_dir.mkdir()
+        sqlite_loop.team_flow(conn, "team on postgres", team_dir, capsys)
 
         t2 = time.monotonic()
         made = ls_backup.backup(data_dir, tmp_path / "backup")  # the data dir says which database (database.json)
