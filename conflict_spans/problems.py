@@ -201,6 +201,10 @@ def overlap_out_of_range(overlap: int, n: int) -> Problem:
     return Problem("ls-push", f"--overlap must be from 1 to the number of --annotators ({n})", "give how many annotators label each document", value=str(overlap))
 
 
+def sampling_needs_model() -> Problem:
+    return Problem("ls-push", "--uncertainty-sampling orders tasks by the model's confidence, and no --model was given", "add --model DIR")
+
+
 def overlap_without_annotators() -> Problem:
     return Problem("ls-push", "--overlap needs --annotators", "name the annotators: --annotators a@x.org,b@x.org --overlap 2")
 

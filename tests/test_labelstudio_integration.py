@@ -281,6 +281,31 @@ def assert_predictions_are_the_models(tasks, predictor):
     assert regions > 0, "the model predicted no span at all: the check above would be empty"
 
 
+def test_uncertainty_sampling_serves_the_least_confident_task_first(ls_client, ls_connection, project_title, tiny_model, tiny_predictor, tmp_path,
+                                                                   capsys):
+    """`ls push --model M --uncertainty-sampling`: each prediction's score is the model's document confidence, the project samples by
+    uncertainty, and Label Studio's next task (what 'Label All Tasks' opens) is the least confident one."""
+    import httpx
+
+    source = tmp_path / "docs.jsonl"
+    write_jsonl(source, ML_DOCS)
+    assert main(["ls", "push", *conn_args(ls_connection), "--project", project_title, str(source), "--spans-as", "none",
+                 "--model", str(tiny_model), "--uncertainty-sampling"]) == 0
+    assert "uncertainty sampling" in capsys.readouterr().out
+    project = find_project(ls_client, project_title)
+    assert project["sampling"] == "Uncertainty sampling" and project["model_version"] == tiny_predictor.model_version
+    scores = {}
+    for task in list_tasks(ls_client, project["id"]):
+        (pred,) = task["predictions"]
+        confidence = tiny_predictor.predict_spans_with_confidence(task["data"]["text"])[1]
+        assert 0 < confidence <= 1 and pred["score"] == pytest.approx(round(confidence, 6))
+        scores[task["id"]] = pred["score"]
+    assert len(set(scores.values())) > 1, "all documents equally confident: the order below would prove nothing"
+    resp = httpx.get(f"{ls_connection.url}/api/projects/{project['id']}/next", headers={"Authorization": f"Token {ls_connection.token}"}, timeout=30)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["id"] == min(scores, key=scores.get)
+
+
 def test_ml_backend_serves_the_tiny_model_to_label_studio(ls_client, project_title, tiny_predictor):
     report = push_documents(ls_client, project_title, ML_DOCS, annotations=False)
     server, thread = serve_in_thread(tiny_predictor)

@@ -411,3 +411,19 @@ def test_progress_refreshes_about_once_a_second():
     silent.add(5, 100)
     silent.finish()
     assert quiet.getvalue() == ""
+
+
+# ---- document confidence (uncertainty sampling in Label Studio) ---------------------------------------------------
+
+def test_document_confidence_comes_with_the_same_spans_and_lies_in_0_1(model, docs):
+    import math
+
+    from conflict_spans.model.predict import load_predictor
+
+    predictor = load_predictor(model)
+    for doc in docs[:8]:
+        spans, confidence = predictor.predict_spans_with_confidence(doc.text)
+        assert spans == predictor.predict_spans(doc.text)
+        assert 0.0 < confidence <= 1.0 and not math.isnan(confidence)
+        assert predictor.predict_spans_with_confidence(doc.text)[1] == confidence  # deterministic
+    assert len({round(predictor.predict_spans_with_confidence(d.text)[1], 6) for d in docs[:8]}) > 1

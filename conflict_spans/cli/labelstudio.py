@@ -138,6 +138,8 @@ def cmd_push(args: argparse.Namespace) -> int:
     if bool(args.inputs) == bool(args.texts):
         raise CorpusError(catalogue.push_needs_input())
     annotators = _annotators_arg(args)
+    if args.uncertainty_sampling and not args.model:
+        raise CorpusError(catalogue.sampling_needs_model())
     if args.texts:
         docs, has_spans = _read_texts(Path(args.texts)), False
     else:
@@ -165,6 +167,12 @@ def cmd_push(args: argparse.Namespace) -> int:
             predictor=predictor, on_existing=args.on_existing, update_config=args.update_config,
         )
         _info(f"{len(share)} documents -> project {title!r}", *report.summary(), f"open: {args.url}/projects/{report.project_id}/data")
+        if args.uncertainty_sampling:
+            from conflict_spans.annotation.labelstudio.client import call
+
+            call("set uncertainty sampling", ls.projects.update, id=report.project_id, sampling="Uncertainty sampling",
+                 model_version=predictor.model_version)
+            _info(f"uncertainty sampling: 'Label All Tasks' serves the tasks whose {predictor.model_version!r} prediction is least confident first")
     if annotators:
         _info(f"blind overlap: each document in {len(annotators) if args.overlap is None else args.overlap} annotator project(s); tell each annotator to open only their own "
               "project (Label Studio's community edition shows every project of the organization to every member)")
@@ -519,6 +527,9 @@ def register(sub) -> None:
                    help="tasks already in the project (same document id): skip (default) or update metadata and replace predictions of the same model_version; annotations are never touched")
     p.add_argument("--update-config", action="store_true", help="replace a project's labeling config that differs from the schema's")
     p.add_argument("--limit", type=int, help="push only the first N documents")
+    p.add_argument("--uncertainty-sampling", action="store_true",
+                   help="with --model: each prediction's score is the model's confidence in the document (geometric mean of the chosen tags' "
+                   "probabilities over its words), and the project serves the least confident task first (Label Studio's uncertainty sampling)")
     p.add_argument("--annotators", metavar="EMAIL,EMAIL,...",
                    help="blind overlap: a project of its own for each annotator, titled 'PROJECT / EMAIL', so that no one sees another's regions; "
                    "each starts from the same pre-annotations (--model or --spans-as predictions)")

@@ -192,12 +192,27 @@ def check_push_documents(docs: list[Document], *, with_spans: bool) -> None:
         raise CorpusError(problems)
 
 
+def model_prediction(predictor: SpanPredictor, text: str, names: ConfigNames, relations_of=None) -> dict:
+    """The model's prediction of ``text``; its ``score`` is the document's confidence where the predictor gives one
+    (``predict_spans_with_confidence``: low means unsure, and Label Studio's uncertainty sampling serves the lowest first),
+    else the mean span score. ``relations_of(spans)`` links the spans (the ML backend's linker)."""
+    confidence = None
+    if hasattr(predictor, "predict_spans_with_confidence"):
+        spans, confidence = predictor.predict_spans_with_confidence(text)
+    else:
+        spans = predictor.predict_spans(text)
+    prediction = spans_to_prediction(spans, text, names, predictor.model_version, relations_of(spans) if relations_of else ())
+    if confidence is not None:
+        prediction["score"] = round(float(confidence), 6)
+    return prediction
+
+
 def _predictions_for(doc: Document, names: ConfigNames, predictor: SpanPredictor | None, spans_model_version: str | None) -> list[dict]:
     out = []
     if spans_model_version is not None:
         out.append(spans_to_prediction(doc.spans, doc.text, names, spans_model_version, doc.relations))
     if predictor is not None:
-        out.append(spans_to_prediction(predictor.predict_spans(doc.text), doc.text, names, predictor.model_version))
+        out.append(model_prediction(predictor, doc.text, names))
     return out
 
 

@@ -28,9 +28,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from conflict_spans.annotation.labelstudio.client import SpanPredictor
+from conflict_spans.annotation.labelstudio.client import SpanPredictor, model_prediction
 from conflict_spans.annotation.labelstudio.config import ConfigNames, config_names, schema_names
-from conflict_spans.annotation.labelstudio.results import spans_to_prediction
 from conflict_spans.annotation.labelstudio.server import HOST
 from conflict_spans.document import Document
 from conflict_spans.problems import CorpusError
@@ -90,10 +89,9 @@ class SpanBackend:
             if not isinstance(text, str):
                 tid = task.get("id") if isinstance(task, dict) else None
                 raise BackendError(HTTPStatus.BAD_REQUEST, f"task {tid}: no string data.{names.text_key} to predict on; import tasks with a {names.text_key!r} field")
+            link = (lambda spans: self.linker.link(Document("", text, spans))) if self.linker is not None and names.relation_values else None
             with self._lock:
-                spans = self.predictor.predict_spans(text)
-            relations = self.linker.link(Document("", text, spans)) if self.linker is not None and names.relation_values else []
-            results.append(spans_to_prediction(spans, text, names, self.model_version, relations))
+                results.append(model_prediction(self.predictor, text, names, link))
         return {"results": results, "model_version": self.model_version}
 
     def webhook(self, body: dict) -> dict:
