@@ -96,8 +96,9 @@ def test_assign_gives_each_document_overlap_annotators_and_balances_the_load():
 @pytest.mark.parametrize("args, fragment", [(["--annotators", "a@x.org,b@x.org", "--overlap", "3"], "from 1 to the number of --annotators (2)"),
                                             (["--annotators", "a@x.org,b@x.org", "--overlap", "0"], "from 1 to the number of --annotators"),
                                             (["--overlap", "2"], "--overlap needs --annotators"),
-                                            (["--annotators", "a@x.org,nope"], "not an email address")],
-                         ids=["overlap-too-large", "overlap-zero", "overlap-alone", "bad-email"])
+                                            (["--annotators", "a@x.org,nope"], "not an email address"),
+                                            (["--uncertainty-sampling"], "no --model was given")],
+                         ids=["overlap-too-large", "overlap-zero", "overlap-alone", "bad-email", "sampling-without-model"])
 def test_push_refuses_a_bad_overlap_before_the_server_is_asked(tmp_path, capsys, args, fragment):
     (tmp_path / "d.jsonl").write_text('{"id": "d1", "text": "Gunmen killed 12 people.", "spans": []}\n', encoding="utf-8")
     assert main(["ls", "push", "--url", "http://127.0.0.1:9", "--token", "t" * 40, "--project", "P", str(tmp_path / "d.jsonl"), *args]) == 1
