@@ -185,6 +185,10 @@ def backend_would_not_stop(pid: int) -> Problem:
     return Problem("ls-backend", f"ML backend process {pid} is still alive after SIGTERM and SIGKILL", f"inspect it with `ps -o pid,stat,cmd -p {pid}`", value=str(pid))
 
 
+def train_option(option: str, value, rule: str, fix: str) -> Problem:
+    return Problem("ls-backend", f"`ls backend {option}` {rule}", fix, value=None if value is None else str(value))
+
+
 def backend_needs_model(action: str) -> Problem:
     return Problem("ls-backend", f"`ls backend {action}` needs --model", "pass --model DIR (a train.py output folder)")
 

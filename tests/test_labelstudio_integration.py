@@ -517,6 +517,63 @@ def test_backend_start_and_stop_by_pid_file(ls_client, ls_connection, project_ti
     assert main(["ls", "backend", "stop", "--state-dir", str(state)]) == 0 and "no ML backend running" in capsys.readouterr().out
 
 
+def test_backend_retrains_on_a_submitted_annotation_and_refreshes_the_other_tasks(ls_client, ls_connection, project_title, tiny_model, tiny_predictor,
+                                                                                  tmp_path, capsys):
+    """`ls backend start --train --train-every 1`: an annotation submitted through the SDK makes Label Studio ask the backend to
+    train (START_TRAINING); the job fine-tunes on that annotation, the backend serves the new model, every task nobody annotated
+    gets the new model's prediction in place of the old one, and the project's model version follows (uncertainty sampling with it)."""
+    from conflict_spans.annotation.labelstudio.backend_process import read_backend_info
+    from conflict_spans.annotation.labelstudio.results import spans_to_annotation
+    from conflict_spans.model.predict import load_predictor
+
+    from support import tiny_documents
+
+    source = tmp_path / "docs.jsonl"
+    write_jsonl(source, ML_DOCS)
+    assert main(["ls", "push", *conn_args(ls_connection), "--project", project_title, str(source), "--spans-as", "none",
+                 "--model", str(tiny_model), "--uncertainty-sampling"]) == 0
+    validation = tmp_path / "validation.jsonl"
+    write_jsonl(validation, tiny_documents()[3:])
+    state = tmp_path / "backend"
+    assert main(["ls", "backend", "start", *conn_args(ls_connection), "--model", str(tiny_model), "--port", "0", "--project", project_title,
+                 "--state-dir", str(state), "--train", "--train-every", "1", "--train-epochs", "1", "--train-validation", str(validation)]) == 0
+    info = read_backend_info(state)
+    try:
+        project = find_project(ls_client, project_title)
+        assert project["min_annotations_to_start_training"] == 1
+        plain = next(t for t in list_tasks(ls_client, project["id"]) if t["data"]["doc_id"] == "plain")
+        text = plain["data"]["text"]
+        spans = [Span(0, 6, "ACTOR"), Span(16, 20, "LOCATION"), Span(25, 33, "ATTRIBUTION"), Span(39, 48, "CASUALTY", "killed")]
+        ls_client.annotations.create(id=plain["id"], result=spans_to_annotation(spans, text, NAMES)["result"], was_cancelled=False)
+        deadline, health = time.monotonic() + 300, {}
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"{info.url}/health", timeout=10) as resp:
+                health = json.loads(resp.read())
+            jobs = health.get("training", {}).get("jobs", [])
+            if jobs and jobs[-1]["state"] in ("done", "failed", "skipped") and health["training"]["state"] == "idle":
+                break
+            time.sleep(1)
+        (job,) = [j for j in health["training"]["jobs"] if j["state"] != "skipped"]
+        assert job["state"] == "done", job
+        # Label Studio asks twice for one submission; a second job on the same documents is skipped
+        assert all("those encoder-casing-seed42+train1 was trained on" in j["error"] for j in health["training"]["jobs"] if j["state"] == "skipped")
+        assert job["documents"] == 1 and job["model_version"] == health["model_version"] == f"{tiny_predictor.model_version}+train1"
+        trained = read_documents(state / "training" / "job0001" / "data" / "train.jsonl")
+        assert [(d.id, d.spans) for d in trained] == [("plain", spans)]
+        new = load_predictor(job["model_dir"])
+        project = find_project(ls_client, project_title)
+        assert project["model_version"] == new.model_version and project["sampling"] == "Uncertainty sampling"
+        tasks = list_tasks(ls_client, project["id"])
+        others = [t for t in tasks if t["id"] != plain["id"]]
+        assert len(others) == len(ML_DOCS) - 1
+        assert_predictions_are_the_models(others, new)  # the old model's prediction of each was replaced
+        (annotated,) = [t for t in tasks if t["id"] == plain["id"]]
+        assert [p["model_version"] for p in annotated["predictions"]] == [tiny_predictor.model_version]  # an annotated task is left alone
+    finally:
+        assert main(["ls", "backend", "stop", "--state-dir", str(state)]) == 0
+    assert not ls_server_mod.is_alive(info.pid)
+
+
 def _listening_addresses(pid: int) -> set[str]:
     procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     return {c.laddr.ip for p in procs for c in p.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}

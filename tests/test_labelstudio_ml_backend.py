@@ -100,11 +100,13 @@ def test_bad_predict_requests_get_clear_errors(backend, payload, status, fragmen
     assert got_status == status and fragment in body["error"]
 
 
-def test_webhook_is_acknowledged_and_training_refused(backend):
+def test_without_a_trainer_webhooks_are_acknowledged_and_training_refused(backend):
     url, _ = backend
-    assert request(url, "/webhook", {"action": "ANNOTATION_CREATED", "annotation": {}}) == (200, {"status": "ignored", "action": "ANNOTATION_CREATED"})
+    status, body = request(url, "/webhook", {"action": "ANNOTATION_CREATED", "annotation": {}})
+    assert status == 200 and body["status"] == "ignored" and "--train" in body["reason"]
+    assert request(url, "/webhook", {"action": "PROJECT_UPDATED"}) == (200, {"status": "ignored", "action": "PROJECT_UPDATED"})
     status, body = request(url, "/train", {"annotations": []})
-    assert status == 501 and "does not train" in body["error"]
+    assert status == 501 and "fixed model" in body["error"] and "--train --project" in body["error"]
 
 
 def test_unknown_route(backend):

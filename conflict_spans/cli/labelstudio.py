@@ -302,10 +302,16 @@ def _backend_start(args: argparse.Namespace) -> int:
 
     if args.model is None:
         raise CorpusError(catalogue.backend_needs_model("start"))
+    _check_train_arguments(args)
     run_args = ["--model", str(args.model), "--port", str(args.port), "--linker", args.linker, "--data-dir", str(args.data_dir)]
     run_args += ["--url", args.url] if args.url else []
     run_args += ["--project", args.project] if args.project else []
     run_args += ["--retrieve"] if args.retrieve else []
+    if args.train:
+        train_dir = args.train_dir if args.train_dir is not None else Path(args.state_dir) / "training"
+        run_args += ["--train", "--train-every", str(args.train_every), "--train-dir", str(train_dir), "--train-epochs", str(args.train_epochs),
+                     "--train-learning-rate", str(args.train_learning_rate)]
+        run_args += ["--train-validation", str(args.train_validation)] if args.train_validation else []
     env = {"LABEL_STUDIO_API_KEY": args.token} if args.token else None  # not on the command line, which `ps` shows
     info, already = start_backend(run_args, args.state_dir, timeout=args.timeout, env=env)
     connected = f", connected to project {info.project!r} of {info.label_studio} as ML backend {info.backend_id}" if info.project else ""
@@ -344,6 +350,7 @@ def _backend_run(args: argparse.Namespace) -> int:
 
     if args.model is None:
         raise CorpusError(catalogue.backend_needs_model("run"))
+    _check_train_arguments(args)
     # Ctrl-C and `kill PID` stop the backend even when it was started with SIGINT ignored
     # (a background job of a non-interactive shell inherits SIG_IGN, and Python then installs no handler)
     signal.signal(signal.SIGINT, _stop)
@@ -355,7 +362,7 @@ def _backend_run(args: argparse.Namespace) -> int:
 
         linker = load_linker(args.linker)
     server, thread = serve_in_thread(predictor, port=args.port, linker=linker)
-    ls = backend = None
+    ls = backend = trainer = None
     try:  # entered before the announcement: a signal right after it must still end in a clean stop
         url = server_url(server)
         _info(f"ML backend for model {predictor.model_version!r}" + (f" with the {linker.name} linker" if linker else "") + f" at {url} (Ctrl-C stops it)")
@@ -369,6 +376,8 @@ def _backend_run(args: argparse.Namespace) -> int:
             if args.retrieve:
                 retrieve_predictions(ls, project["id"])
                 _info("asked Label Studio to retrieve predictions for every task")
+            if args.train:
+                trainer = _start_trainer(args, server.backend, project)
         if args.state_dir is not None:  # started by `ls backend start`: ready
             from conflict_spans.annotation.labelstudio.backend_process import BackendInfo, write_backend_info
 
@@ -379,6 +388,8 @@ def _backend_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if trainer is not None:  # a training process must not outlive the backend
+            trainer.close()
         server.shutdown()
         server.server_close()
         if backend is not None:  # the project must not keep listing a backend that is gone
@@ -393,6 +404,61 @@ def _backend_run(args: argparse.Namespace) -> int:
             if state is not None and state.pid == os.getpid():
                 (Path(args.state_dir) / STATE_FILE).unlink(missing_ok=True)
     return 0
+
+
+def _check_train_arguments(args: argparse.Namespace) -> None:
+    """The --train options, checked before a model is loaded or a server asked."""
+    from conflict_spans.paths import DATA_DIR, split_file
+
+    if not args.train:
+        return
+    problems = []
+    if not args.project:
+        problems.append(catalogue.train_option("--train", None, "needs --project", "name the project whose annotations the backend trains on: --project TITLE"))
+    if args.train_every < 0:
+        problems.append(catalogue.train_option("--train-every", args.train_every, "is below 0", "give 1 or more, or 0 to leave the project's setting as it is"))
+    if not args.train_epochs > 0:
+        problems.append(catalogue.train_option("--train-epochs", args.train_epochs, "is not above 0", "give a number of epochs above 0"))
+    if not args.train_learning_rate > 0:
+        problems.append(catalogue.train_option("--train-learning-rate", args.train_learning_rate, "is not above 0", "give a learning rate above 0, e.g. 1e-4"))
+    args.train_validation = Path(args.train_validation) if args.train_validation else split_file("validation", DATA_DIR)
+    if not args.train_validation.is_file():
+        problems.append(catalogue.train_option("--train-validation", str(args.train_validation), "names no file", "give a JSONL file of annotated documents "
+                                               "(the corpus's corpus/data/validation.jsonl: run `conflict-spans build`)"))
+    if problems:
+        raise CorpusError(problems)
+    from conflict_spans.corpus.io import read_documents
+
+    read_documents(args.train_validation)  # a bad validation file is refused now, naming its line, not in a job later
+
+
+def _start_trainer(args: argparse.Namespace, span_backend, project: dict):
+    from conflict_spans.annotation.labelstudio.learning import OnlineTrainer, TrainSettings
+
+    if args.train_dir is None:
+        from conflict_spans.annotation.labelstudio.backend_process import DEFAULT_STATE_DIR
+
+        args.train_dir = (Path(args.state_dir) if args.state_dir is not None else DEFAULT_STATE_DIR) / "training"
+    settings = TrainSettings(project_id=project["id"], work_dir=Path(args.train_dir).resolve(), validation=Path(args.train_validation).resolve(),
+                             epochs=args.train_epochs, learning_rate=args.train_learning_rate)
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    import logging
+
+    handler = logging.StreamHandler(sys.stdout)  # each job's outcome in the backend's output (its log under `ls backend start`)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    job_log = logging.getLogger("conflict_spans.annotation.labelstudio.learning")
+    job_log.addHandler(handler)
+    job_log.setLevel(logging.INFO)
+    trainer = OnlineTrainer(span_backend, lambda: _client(args), settings, args.model)
+    span_backend.trainer = trainer
+    if args.train_every:
+        from conflict_spans.annotation.labelstudio.client import call
+
+        ls = _client(args)
+        call("set training on annotation submission", ls.projects.update, id=project["id"], min_annotations_to_start_training=args.train_every)
+    every = f"every {args.train_every} annotations and " if args.train_every else ""
+    _info(f"training: on {every}each Start Training request; jobs in {settings.work_dir}")
+    return trainer
 
 
 def _annotator_versions(args: argparse.Namespace, annotators: list[str]) -> dict[str, list]:
@@ -599,5 +665,18 @@ def register(sub) -> None:
     p.add_argument("--state-dir", type=Path, default=None,
                    help="start, stop: the folder of the pid file (backend.json) and log (backend.log) (default .ls-data/backend)")
     p.add_argument("--timeout", type=float, default=180.0, help="start: seconds to wait until the backend is ready (default 180)")
+    p.add_argument("--train", action="store_true",
+                   help="with --project: retrain on the project's submitted annotations in the background when Label Studio asks (START_TRAINING, "
+                   "/train), swap the new model in, and refresh the predictions of unannotated tasks")
+    p.add_argument("--train-every", type=int, default=10, metavar="N",
+                   help="with --train: set the project to ask for training every N annotations (Label Studio's 'Start model training on "
+                   "annotation submission'; default 10; 0 leaves the project's setting as it is)")
+    p.add_argument("--train-dir", type=Path, default=None,
+                   help="with --train: where each job's data, log and model go (default <state dir>/training, or .ls-data/backend/training)")
+    p.add_argument("--train-epochs", type=float, default=2.0, help="with --train: epochs per job over the annotated documents (default 2)")
+    p.add_argument("--train-learning-rate", type=float, default=1e-4,
+                   help="with --train: peak learning rate (default 1e-4, a quarter of train.py's: the job continues a trained model)")
+    p.add_argument("--train-validation", type=Path, default=None,
+                   help="with --train: JSONL each new model is scored on; its documents are never trained on (default the corpus's validation split)")
     p.set_defaults(func=cmd_backend)
 

@@ -484,3 +484,33 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
         (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n", encoding="utf-8")
         plot_curve(trainer.state.log_history, out / "training_curve.png")
     return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m conflict_spans.model.train ARGS`` (and training/train.py): train, print the summary; 1 with the problems on bad input."""
+    from conflict_spans import problems as catalogue
+    from conflict_spans.problems import CorpusError
+
+    try:
+        model_args, data_args, train_args = parse_arguments(argv)
+    except CorpusError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as exc:  # an unreadable --config file, or transformers.TrainingArguments refusing a value
+        print(catalogue.train_arguments_invalid(str(exc)).format(), file=sys.stderr)
+        return 1
+    try:
+        # every argument, the output folder, all the data and the base model are checked before anything is written
+        metrics = train(model_args, data_args, train_args)
+    except CorpusError as exc:
+        print(str(exc), file=sys.stderr)
+        print(f"failed: {len(exc.problems)} problem(s); nothing was written", file=sys.stderr)
+        return 1
+    summary = {k: metrics[k] for k in ("validation_micro_f1", "train_seconds", "train_samples_per_second", "peak_memory_mb")}
+    summary["per_label_f1"] = {k: round(v["f1"], 4) for k, v in metrics["validation"].items()}
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,8 +8,13 @@ It speaks the protocol Label Studio 1.23 uses (``label_studio/ml/api_connector.p
 - ``POST /predict`` ``{tasks, project, label_config, params}``:
   ``{"results": [{"result": [...], "score": s, "model_version": v}, ...]}``, one
   item per task, in order
-- ``POST /webhook`` ``{action, ...}``: acknowledged; this backend does not train
+- ``POST /webhook`` ``{action, project, ...}``: ``START_TRAINING`` (and the annotation events) queue a
+  training job when the backend has a trainer (``--train``); other actions are acknowledged
+- ``POST /train``: the same request in Label Studio's older form: ``{"job": N}``
 - ``GET /versions``: ``{"versions": [model_version]}``
+
+Training (``learning.OnlineTrainer``) runs in the background: ``/predict`` answers
+with the served model meanwhile, and with the retrained one once it is swapped in.
 
 Only the standard library: ``ThreadingHTTPServer`` bound to 127.0.0.1. Results
 are shaped by ``results.spans_to_prediction`` with the names of the labeling
@@ -30,6 +35,7 @@ from typing import Any
 
 from conflict_spans.annotation.labelstudio.client import SpanPredictor, model_prediction
 from conflict_spans.annotation.labelstudio.config import ConfigNames, config_names, schema_names
+from conflict_spans.annotation.labelstudio.learning import TRAIN_ACTIONS
 from conflict_spans.annotation.labelstudio.server import HOST
 from conflict_spans.document import Document
 from conflict_spans.problems import CorpusError
@@ -52,16 +58,31 @@ class SpanBackend:
     def __init__(self, predictor: SpanPredictor, linker: Any = None):
         self.predictor = predictor
         self.linker = linker  # anything with link(Document) -> relations, or None for spans only
+        self.trainer: Any = None  # a learning.OnlineTrainer, or None: a fixed model
         self._lock = threading.Lock()  # one prediction at a time: models are not thread-safe
         self._names: dict[str, ConfigNames] = {}
+
+    def swap(self, predictor: SpanPredictor) -> None:
+        """Serve ``predictor`` from the next prediction on (a retrained model)."""
+        with self._lock:
+            self.predictor = predictor
+
+    def predict_text(self, text: str, names: ConfigNames) -> dict:
+        """The served model's prediction of one text, shaped for Label Studio (with the linker's relations)."""
+        link = (lambda spans: self.linker.link(Document("", text, spans))) if self.linker is not None and names.relation_values else None
+        with self._lock:
+            return model_prediction(self.predictor, text, names, link)
 
     @property
     def model_version(self) -> str:
         return str(self.predictor.model_version)
 
     def health(self) -> dict:
-        return {"status": "UP", "model_class": type(self.predictor).__name__, "model_version": self.model_version,
+        body = {"status": "UP", "model_class": type(self.predictor).__name__, "model_version": self.model_version,
                 "linker": getattr(self.linker, "name", None)}
+        if self.trainer is not None:
+            body["training"] = self.trainer.status()
+        return body
 
     def names(self, label_config: str | None) -> ConfigNames:
         if not label_config:
@@ -89,15 +110,35 @@ class SpanBackend:
             if not isinstance(text, str):
                 tid = task.get("id") if isinstance(task, dict) else None
                 raise BackendError(HTTPStatus.BAD_REQUEST, f"task {tid}: no string data.{names.text_key} to predict on; import tasks with a {names.text_key!r} field")
-            link = (lambda spans: self.linker.link(Document("", text, spans))) if self.linker is not None and names.relation_values else None
-            with self._lock:
-                results.append(model_prediction(self.predictor, text, names, link))
+            results.append(self.predict_text(text, names))
         return {"results": results, "model_version": self.model_version}
 
     def webhook(self, body: dict) -> dict:
         action = body.get("action")
-        log.info("webhook %s ignored: this backend serves a fixed model and does not train", action)
-        return {"status": "ignored", "action": action}
+        if action not in TRAIN_ACTIONS:
+            return {"status": "ignored", "action": action}
+        if self.trainer is None:
+            log.info("webhook %s ignored: this backend serves a fixed model (start it with --train to retrain)", action)
+            return {"status": "ignored", "action": action, "reason": "this backend serves a fixed model; start it with --train to retrain"}
+        project = body.get("project")
+        project_id = project.get("id") if isinstance(project, dict) else None
+        if project_id is not None and project_id != self.trainer.settings.project_id:
+            return {"status": "ignored", "action": action, "reason": f"this backend trains on project {self.trainer.settings.project_id}, not {project_id}"}
+        job = self._request_training(action)
+        return {"status": "queued", "action": action, "job": str(job.job)}
+
+    def train(self, body: dict) -> dict:
+        """``POST /train``: Label Studio's older training request; its task list is not needed (the job exports the project)."""
+        if self.trainer is None:
+            raise BackendError(HTTPStatus.NOT_IMPLEMENTED, "this backend serves a fixed model; start it with `conflict-spans ls backend --train --project TITLE` "
+                               "to retrain on submitted annotations")
+        return {"job": str(self._request_training("train").job)}
+
+    def _request_training(self, reason: str):
+        try:
+            return self.trainer.request(reason)
+        except RuntimeError as exc:
+            raise BackendError(HTTPStatus.SERVICE_UNAVAILABLE, str(exc)) from None
 
     def versions(self) -> dict:
         return {"versions": [self.model_version]}
@@ -159,16 +200,18 @@ def _handler(backend: SpanBackend) -> type[BaseHTTPRequestHandler]:
                 "/setup": lambda: (HTTPStatus.OK, backend.setup(self._body())),
                 "/predict": lambda: (HTTPStatus.OK, backend.predict(self._body())),
                 "/webhook": lambda: (HTTPStatus.OK, backend.webhook(self._body())),
-                "/train": lambda: (HTTPStatus.NOT_IMPLEMENTED, {"error": "this backend serves a fixed model and does not train; train a new model and restart `conflict-spans ls backend --model NEW_DIR`"}),
+                "/train": lambda: (HTTPStatus.OK, backend.train(self._body())),
             })
 
     return Handler
 
 
 def make_server(predictor: SpanPredictor, *, port: int = DEFAULT_PORT, linker: Any = None) -> ThreadingHTTPServer:
-    """An HTTP server on 127.0.0.1:``port`` (0 picks a free port); call ``serve_forever()``."""
-    server = ThreadingHTTPServer((HOST, port), _handler(SpanBackend(predictor, linker)))
+    """An HTTP server on 127.0.0.1:``port`` (0 picks a free port); call ``serve_forever()``. ``server.backend`` is its ``SpanBackend``."""
+    backend = SpanBackend(predictor, linker)
+    server = ThreadingHTTPServer((HOST, port), _handler(backend))
     server.daemon_threads = True
+    server.backend = backend
     return server
 
 
