@@ -90,3 +90,129 @@ def test_task_with_pre_annotations_renders(ls_client, ls_server, page, project_t
     assert tasks[0]["annotations"], "the annotation submitted in the browser never reached the server"
     (pulled,), _ = pull_documents(tasks, schema_names(), users_by_id(ls_client))
     assert pulled.document.spans == [Span(s.start, s.end, s.label, s.status) for s in doc.spans]
+
+
+def _log_in(browser, url: str, email: str, password: str, hosts: set[str]):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.on("request", lambda req: hosts.add(req.url.split("/")[2]))
+    page.goto(f"{url}/user/login/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/user/login" not in u, timeout=60_000)
+    return page
+
+
+def _label_all_tasks(page, url: str, project: str, n: int, delete: dict[int, str], annotated) -> None:
+    """As an annotator does: the projects list, their project, Label All Tasks, and Submit on each task in turn
+    (``delete``: the highlighted text to remove first, by the task's place in the stream; ``annotated()``: how many tasks
+    of the project the server holds an annotation of)."""
+    page.goto(f"{url}/projects/")
+    page.get_by_text(project, exact=True).first.click()
+    page.get_by_text("Label All Tasks").first.click()
+    for i in range(n):
+        page.wait_for_selector(".htx-highlight", timeout=60_000)
+        page.wait_for_function("document.querySelectorAll('.htx-highlight').length >= 4", timeout=30_000)
+        if i in delete:
+            page.locator(".htx-highlight", has_text=delete[i]).click()
+            page.keyboard.press("Backspace")
+            page.wait_for_function("document.querySelectorAll('.htx-highlight').length == 3", timeout=10_000)
+        page.get_by_test_id("bottombar-submit-button").click()
+        deadline = time.monotonic() + 30
+        while annotated() < i + 1:
+            assert time.monotonic() < deadline, f"task {i + 1} of {project!r} submitted in the browser never reached the server"
+            time.sleep(0.3)
+    page.context.close()
+
+
+def test_a_team_follows_the_readme_section_in_the_browser(browser, ls_server, ls_client, project_title, tmp_path, capsys):
+    """annotation/README.md, "Set up a team", steps 1 to 5 as people do them: accounts with `ls annotators add`; a blind
+    overlap push; each annotator logs in with the printed password, finds their own project in the list and submits every
+    task from "Label All Tasks" (one of them removes a region); agreement; `ls adjudicate`; the adjudicator opens the disputed
+    task from the review project's Data Manager, sees each annotator's version in its tabs and side by side (Compare All),
+    decides and submits; `ls pull --policy adjudicated` returns both documents as decided.
+    Steps 6 to 8 (uncertainty order, a serving and learning backend) are tested through the API in test_labelstudio_integration.py."""
+    import json
+    import secrets
+
+    from conflict_spans.annotation.labelstudio.client import find_project, list_tasks
+    from conflict_spans.annotation.labelstudio.team import annotator_project
+    from conflict_spans.cli import main
+    from conflict_spans.corpus.io import read_documents, write_jsonl
+
+    info, creds = ls_server
+    url, conn = info.url, ["--url", info.url, "--token", creds.token]
+    tag = secrets.token_hex(3)
+    ann, bob, judge = (f"{who}-{tag}@example.org" for who in ("ann", "bob", "judge"))
+    hosts: set[str] = set()
+
+    # 1. Accounts: each password is printed once
+    assert main(["ls", "annotators", "add", *conn, ann, bob, judge]) == 0
+    passwords = dict(re.findall(r"created (\S+)  password: (\S+)  API token", capsys.readouterr().out))
+    assert sorted(passwords) == sorted([ann, bob, judge])
+
+    # 2. Blind overlap: a project per annotator, each document in both, the same pre-annotations
+    text, spans = DOCS[0].text, [Span(s.start, s.end, s.label, s.status) for s in DOCS[0].spans]
+    source = tmp_path / "batch.jsonl"
+    write_jsonl(source, [Document(f"team-{i}", text, spans, {}) for i in range(2)])
+    assert main(["ls", "push", *conn, str(source), "--spans-as", "predictions", "--project", project_title,
+                 "--annotators", f"{ann},{bob}", "--overlap", "2"]) == 0
+
+    # 3. Annotate: each in their own browser session, from their own project; bob removes "Goma" from his first task
+    def annotated(who):
+        project_id = find_project(ls_client, annotator_project(project_title, who))["id"]
+        return lambda: sum(bool(t["annotations"]) for t in list_tasks(ls_client, project_id))
+
+    _label_all_tasks(_log_in(browser, url, ann, passwords[ann], hosts), url, annotator_project(project_title, ann), 2, {}, annotated(ann))
+    _label_all_tasks(_log_in(browser, url, bob, passwords[bob], hosts), url, annotator_project(project_title, bob), 2, {0: "Goma"}, annotated(bob))
+    for who in (ann, bob):  # blind: each project holds its annotator's annotations only
+        tasks = list_tasks(ls_client, find_project(ls_client, annotator_project(project_title, who))["id"])
+        assert len(tasks) == 2 and all(len(t["annotations"]) == 1 for t in tasks)
+        assert {a["completed_by"] for t in tasks for a in t["annotations"]} == {next(u.id for u in ls_client.users.list() if u.email == who)}
+    capsys.readouterr()
+    assert main(["ls", "agreement", *conn, "--project", project_title, "--annotators", f"{ann},{bob}"]) == 0
+    assert re.search(r"LOCATION\s+2\s+1 \|", capsys.readouterr().out)
+
+    # 4. Adjudicate: the agreed document is decided; the disputed one waits in the review project
+    assert main(["ls", "adjudicate", *conn, "--project", project_title, "--annotators", f"{ann},{bob}", "--json", str(tmp_path / "before.json")]) == 0
+    assert "1 document(s) agreed (decided), 1 disputed" in capsys.readouterr().out
+    assert json.loads((tmp_path / "before.json").read_text(encoding="utf-8"))[0]["labels"]["LOCATION"]["strict"]["f1"] < 1
+    review = find_project(ls_client, annotator_project(project_title, "review"))
+    (disputed,) = [t for t in list_tasks(ls_client, review["id"]) if not t["annotations"]]
+    page = _log_in(browser, url, judge, passwords[judge], hosts)
+    page.goto(f"{url}/projects/")
+    page.get_by_text(annotator_project(project_title, "review"), exact=True).first.click()
+    page.wait_for_url(lambda u: f"/projects/{review['id']}/" in u, timeout=30_000)
+    page.goto(f"{url}/projects/{review['id']}/data?task={disputed['id']}")  # the task's row in the Data Manager
+    page.wait_for_selector(".htx-highlight", timeout=60_000)
+    versions = {}
+    for who in (ann, bob):  # each annotator's version is a tab named after them
+        page.get_by_text(who[:8], exact=False).first.click()
+        page.wait_for_timeout(1000)
+        versions[who] = page.locator(".htx-highlight").all_inner_texts()
+    assert versions == {ann: ["Gunmen", "12 people", "Goma", "officials"], bob: ["Gunmen", "12 people", "officials"]}
+    page.get_by_text("Compare All").click()  # side by side
+    page.wait_for_function("document.querySelectorAll('.htx-highlight').length >= 7", timeout=30_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "labelstudio-adjudication-compare.png"))
+    page.get_by_text(judge[:8], exact=False).first.click()  # the adjudicator's own draft: decide for bob's version
+    page.wait_for_function("document.querySelectorAll('.htx-highlight').length == 4", timeout=30_000)
+    page.locator(".htx-highlight", has_text="Goma").click()
+    page.keyboard.press("Backspace")
+    page.wait_for_function("document.querySelectorAll('.htx-highlight').length == 3", timeout=10_000)
+    page.get_by_test_id("bottombar-submit-button").click()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not next(t for t in list_tasks(ls_client, review["id"]) if t["id"] == disputed["id"])["annotations"]:
+        time.sleep(0.5)
+    page.context.close()
+
+    # 5. Pull the decided documents
+    decided = tmp_path / "decided.jsonl"
+    assert main(["ls", "pull", *conn, "--project", project_title, "--policy", "adjudicated", "--output", str(decided),
+                 "--skip-invalid", str(tmp_path / "rejected.jsonl")]) == 0
+    without_goma = [s for s in spans if text[s.start:s.end] != "Goma"]
+    got = {d.id: d.spans for d in read_documents(decided)}
+    assert got == {disputed["data"]["doc_id"]: without_goma, ({"team-0", "team-1"} - {disputed["data"]["doc_id"]}).pop(): spans}
+    assert (tmp_path / "rejected.jsonl").read_text(encoding="utf-8") == ""
+    assert hosts <= {url.split("/")[2]}, f"the UI reached outside the local server: {sorted(hosts)}"
