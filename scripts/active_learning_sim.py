@@ -98,8 +98,15 @@ def render(result: dict, out: Path) -> None:
              "(geometric mean of the chosen tags' probabilities, as `ls push --uncertainty-sampling` scores them).", "",
              "| documents | " + " | ".join(f"{s} (seed {seed})" for s in ("uncertainty", "random") for seed in result["curves"][s]) + " |",
              "|---:|" + "---:|" * sum(len(v) for v in result["curves"].values())]
+    several = len(result["curves"]["uncertainty"]) > 1
+    if several:
+        lines[-2] = lines[-2][:-2] + " | uncertainty (mean) | random (mean) |"
+        lines[-1] += "---:|---:|"
     for k, size in enumerate(result["sizes"]):
         cells = [f"{100 * result['curves'][s][seed][k]['validation_micro_f1']:.2f}" for s in ("uncertainty", "random") for seed in result["curves"][s]]
+        if several:
+            cells += [f"{100 * sum(c[k]['validation_micro_f1'] for c in result['curves'][s].values()) / len(result['curves'][s]):.2f}"
+                      for s in ("uncertainty", "random")]
         lines.append(f"| {size} | " + " | ".join(cells) + " |")
     (out / "curve.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -109,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 200])
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--out", default=str(ROOT / "eval" / "active_learning"))
+    parser.add_argument("--keep", action="store_true",
+                        help="take the curves of seeds already in OUT/curve.json (same sizes) instead of running them again: add a seed without redoing the others")
     args = parser.parse_args(argv)
     from conflict_spans.corpus.io import read_documents
 
@@ -116,11 +125,21 @@ def main(argv: list[str] | None = None) -> int:
     validation = ROOT / "corpus" / "data" / "validation.jsonl"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    result = {"command": "python scripts/active_learning_sim.py " + " ".join(sys.argv[1:] if argv is None else argv), "sizes": args.sizes,
+    command = "python scripts/active_learning_sim.py --sizes " + " ".join(map(str, args.sizes)) + " --seeds " + " ".join(map(str, args.seeds))
+    result = {"command": command, "sizes": args.sizes,
               "pool": len(pool), "validation": len(read_documents(validation)), "epoch_docs": EPOCH_DOCS, "curves": {"uncertainty": {}, "random": {}}}
+    kept = {}
+    if args.keep and (out / "curve.json").exists():
+        earlier = json.loads((out / "curve.json").read_text(encoding="utf-8"))
+        if earlier.get("sizes") == args.sizes and earlier.get("epoch_docs") == EPOCH_DOCS:
+            kept = earlier["curves"]
     with tempfile.TemporaryDirectory(prefix="al-sim-") as tmp:
         for seed in args.seeds:
             for strategy in ("uncertainty", "random"):
+                if str(seed) in kept.get(strategy, {}):
+                    result["curves"][strategy][str(seed)] = kept[strategy][str(seed)]
+                    print(f"{strategy} seed {seed}: kept from {out / 'curve.json'}", flush=True)
+                    continue
                 result["curves"][strategy][str(seed)] = curve(strategy, pool, validation, args.sizes, seed, Path(tmp) / f"{seed}")
     (out / "curve.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     render(result, out)
