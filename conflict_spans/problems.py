@@ -107,6 +107,12 @@ def data_dir_not_empty(data_dir: Path) -> Problem:
     return Problem("ls-template", f"data dir {data_dir} already has a database; a template is only copied into a new data dir", "drop --template, or choose an empty --data-dir", value=str(data_dir))
 
 
+def server_on_other_database(data_dir, url: str, running: str, wanted: str) -> Problem:
+    return Problem("ls-database", f"a Label Studio already runs from this data dir at {url} on {running}, not on the database asked for",
+                   f"stop it first (`conflict-spans ls server stop --data-dir {data_dir}`) and start again, or leave out --database to use it as it is",
+                   path=str(data_dir), value=wanted)
+
+
 def port_taken(port: int) -> Problem:
     return Problem("ls-port", f"another Label Studio already answers on 127.0.0.1:{port}", "stop it (`conflict-spans ls server stop --data-dir ...`) or pass another --port (0 picks a free one)", value=str(port))
 

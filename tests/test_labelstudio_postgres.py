@@ -142,6 +142,27 @@ def test_a_malformed_url_stops_the_start_before_anything_is_written(tmp_path, fa
     assert not (tmp_path / "d").exists()
 
 
+@pytest.mark.parametrize("running, asked, ok", [(None, "sqlite", True), (None, "postgresql://ls:pw@127.0.0.1:5433/ls", False),
+                                                 ("postgresql://ls@127.0.0.1:5433/ls", "postgresql://ls:pw@127.0.0.1:5433/ls", True),
+                                                 ("postgresql://ls@127.0.0.1:5433/ls", "sqlite", False),
+                                                 ("postgresql://ls@127.0.0.1:5433/ls", "postgresql://ls:pw@127.0.0.1:5433/other", False),
+                                                 ("postgresql://ls@127.0.0.1:5433/ls", None, True)])
+def test_a_running_server_is_reused_only_on_the_database_asked_for(tmp_path, fake_venv, monkeypatch, running, asked, ok):
+    data_dir = tmp_path / "d"
+    data_dir.mkdir()
+    info = ls_server_mod.ServerInfo(pid=os.getpid(), port=1, url="http://127.0.0.1:1", data_dir=str(data_dir), database=running)
+    (data_dir / ls_server_mod.PID_FILE).write_text(json.dumps(info.__dict__), encoding="utf-8")
+    monkeypatch.setattr(ls_server_mod, "health", lambda url: True)  # it answers
+    if ok:
+        assert ls_server_mod.start_server(data_dir, venv=fake_venv, database=asked) == info
+        return
+    with pytest.raises(CorpusError, match="already runs from this data dir") as err:
+        ls_server_mod.start_server(data_dir, venv=fake_venv, database=asked)
+    problem = err.value.problems[0]
+    assert problem.code == "ls-database" and (running or "SQLite") in problem.message and "ls server stop" in problem.fix
+    assert (data_dir / ls_server_mod.PID_FILE).exists()  # nothing stopped, nothing removed
+
+
 def test_postgres_server_that_exits_names_the_database(tmp_path, fake_venv):
     with pytest.raises(CorpusError) as err:
         ls_server_mod.start_server(tmp_path / "d", port=0, venv=fake_venv, database="postgresql://ls:pw@127.0.0.1:5433/ls")

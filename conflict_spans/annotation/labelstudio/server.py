@@ -343,7 +343,8 @@ def start_server(
 ) -> ServerInfo:
     """Start Label Studio on 127.0.0.1 and wait until /health answers; return its pid and URL.
 
-    A server already running from ``data_dir`` is returned as is.
+    A server already running from ``data_dir`` is returned as is; when ``database`` names another database than the
+    one it runs on, that is an error (nothing is stopped).
 
     The database, the first that says something winning:
 
@@ -363,6 +364,10 @@ def start_server(
     running = read_server_info(data_dir)
     if running is not None:
         if is_alive(running.pid) and health(running.url):
+            if database is not None:  # asked for a database by name: the running server must be on it
+                wanted = None if database == SQLITE else resolve_database(data_dir, database).display_url
+                if wanted != running.database:
+                    raise catalogue.error(catalogue.server_on_other_database(data_dir, running.url, running.database or "SQLite", wanted or "SQLite"))
             return running
         (data_dir / PID_FILE).unlink()  # stale: the process is gone
     exe = label_studio_executable(venv)
