@@ -216,3 +216,99 @@ def test_a_team_follows_the_readme_section_in_the_browser(browser, ls_server, ls
     assert got == {disputed["data"]["doc_id"]: without_goma, ({"team-0", "team-1"} - {disputed["data"]["doc_id"]}).pop(): spans}
     assert (tmp_path / "rejected.jsonl").read_text(encoding="utf-8") == ""
     assert hosts <= {url.split("/")[2]}, f"the UI reached outside the local server: {sorted(hosts)}"
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    from support import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-model") / "model")
+
+
+def test_uncertain_first_and_a_backend_that_learns_from_a_browser_submission(browser, ls_server, ls_client, project_title, tiny_model,
+                                                                             tmp_path, capsys):
+    """"Set up a team", steps 6 to 8 in the browser: `ls push --model M --uncertainty-sampling`, then "Label All Tasks" opens
+    the least confident task first; `ls backend start --train --train-every 1` keeps the model serving; the annotator's
+    submission in the browser makes the backend retrain, and the next task the annotator opens shows the new model's
+    pre-annotation (the project's model version follows the retrained model)."""
+    import json
+    import secrets
+    import urllib.request
+
+    from conflict_spans.annotation.labelstudio.backend_process import read_backend_info
+    from conflict_spans.annotation.labelstudio.client import find_project, list_tasks
+    from conflict_spans.annotation.labelstudio.tasks import prediction_spans
+    from conflict_spans.cli import main
+    from conflict_spans.corpus.io import write_jsonl
+    from conflict_spans.model.predict import load_predictor
+
+    from support import tiny_documents
+
+    info, creds = ls_server
+    url, conn = info.url, ["--url", info.url, "--token", creds.token]
+    ann = f"ann-{secrets.token_hex(3)}@example.org"
+    assert main(["ls", "annotators", "add", *conn, ann]) == 0
+    (password,) = re.findall(r"created \S+  password: (\S+)  API token", capsys.readouterr().out)
+    texts = ["GOMA — Gunmen killed at least 12 civilians in Goma on Sunday, the army said.",
+             "Rebels attacked Goma and the army said 12 people were killed.",
+             "Nothing was reported from the hills on Monday.",
+             "Officials in Bunia said 3 people were wounded."]
+    source = tmp_path / "docs.jsonl"
+    write_jsonl(source, [Document(f"al-{i}", t, [], {}) for i, t in enumerate(texts)])
+
+    # 6. Most uncertain first
+    assert main(["ls", "push", *conn, str(source), "--project", project_title, "--spans-as", "none", "--model", str(tiny_model),
+                 "--uncertainty-sampling"]) == 0
+    project = find_project(ls_client, project_title)
+    scores = {t["id"]: t["predictions"][0]["score"] for t in list_tasks(ls_client, project["id"])}
+    assert len(set(scores.values())) == len(scores), "ties would make the order below prove nothing"
+
+    # 7 and 8. A backend that serves and learns
+    validation = tmp_path / "validation.jsonl"
+    write_jsonl(validation, tiny_documents()[3:])
+    state = tmp_path / "backend"
+    assert main(["ls", "backend", "start", *conn, "--model", str(tiny_model), "--port", "0", "--project", project_title, "--state-dir", str(state),
+                 "--train", "--train-every", "1", "--train-epochs", "1", "--train-validation", str(validation)]) == 0
+    backend = read_backend_info(state)
+    hosts: set[str] = set()
+    try:
+        page = _log_in(browser, url, ann, password, hosts)
+        page.goto(f"{url}/projects/")
+        page.get_by_text(project_title, exact=True).first.click()
+        page.get_by_text("Label All Tasks").first.click()
+        page.wait_for_url(lambda u: "labeling=1" in u, timeout=30_000)
+        page.wait_for_selector(".lsf-main-view__annotation", timeout=60_000)
+        page.wait_for_timeout(1500)
+        shown = page.locator(".lsf-main-view__annotation").inner_text()
+        first = min(scores, key=scores.get)
+        task_text = {t["id"]: t["data"]["text"] for t in list_tasks(ls_client, project["id"])}
+        assert task_text[first] in shown, f"Label All Tasks opened another task than the least confident ({scores})"
+        page.get_by_test_id("bottombar-submit-button").click()  # the pre-annotation as it is
+
+        deadline, health = time.monotonic() + 300, {}
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"{backend.url}/health", timeout=10) as resp:
+                health = json.loads(resp.read())
+            done = [j for j in health.get("training", {}).get("jobs", []) if j["state"] in ("done", "failed")]
+            if done and health["training"]["state"] == "idle":
+                break
+            time.sleep(1)
+        (job,) = [j for j in health["training"]["jobs"] if j["state"] != "skipped"]
+        assert job["state"] == "done" and job["documents"] == 1, job
+        new = load_predictor(job["model_dir"])
+        assert find_project(ls_client, project_title)["model_version"] == new.model_version
+
+        # the next task the annotator opens carries the retrained model's pre-annotation
+        page.goto(f"{url}/projects/{project['id']}/data?labeling=1")
+        page.wait_for_selector(".lsf-main-view__annotation", timeout=60_000)
+        page.wait_for_timeout(1500)
+        shown = page.locator(".lsf-main-view__annotation").inner_text()
+        (next_id,) = [tid for tid, text in task_text.items() if tid != first and text in shown]
+        (task,) = [t for t in list_tasks(ls_client, project["id"]) if t["id"] == next_id]
+        ((version, spans),) = prediction_spans(task, schema_names())
+        assert version == new.model_version
+        assert page.locator(".htx-highlight").all_inner_texts() == [task_text[next_id][s.start:s.end] for s in spans]
+        page.context.close()
+    finally:
+        assert main(["ls", "backend", "stop", "--state-dir", str(state)]) == 0
+    assert hosts <= {url.split("/")[2]}, f"the UI reached outside the local server: {sorted(hosts)}"
