@@ -198,6 +198,8 @@ def test_a_job_trains_on_the_latest_annotations_swaps_the_model_and_refreshes_un
         assert [d.id for d in read_documents(tmp_path / "training" / "job0001" / "data" / "train.jsonl")] == [docs[0].id]
         assert request(server_url(server), "/health")[1]["model_version"] == version == job.model_version
         assert trainer.model_dir == tmp_path / "training" / "job0001" / "model"
+        cmd = trainer.train_command(tmp_path, tmp_path / "out")  # the next job starts from the first model again, not from job 1's
+        assert cmd[cmd.index("--model-name-or-path") + 1] == str(tiny_model)
         # the unannotated task's prediction by the served model is replaced; the other model's prediction is kept
         assert fake.deleted == [102]
         assert [(c["task"], c["model_version"]) for c in fake.created] == [(2, version)]

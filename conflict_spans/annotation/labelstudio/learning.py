@@ -17,11 +17,13 @@ job (a burst of submissions trains once more, not once per submission). A job:
 1. exports the project and takes each task's latest annotation, as
    ``ls pull --policy latest --skip-invalid`` does (invalid annotations are set
    aside and counted; documents whose id is in the validation file are left out);
-2. fine-tunes the served model on those documents with ``train.py`` in a child
+2. fine-tunes the model the backend was started with on all those documents
+   (not the last job's model, so that early annotations are not trained on
+   again and again) with ``train.py`` in a child
    process (``python -m conflict_spans.model.train``: its own memory and
-   threads), selecting nothing and scoring on the validation file;
-   A job whose documents are exactly those the last model was trained on is skipped
-   (Label Studio asks twice for one submission: it saves the annotation twice);
+   threads), selecting nothing and scoring on the validation file. A job whose
+   documents are exactly those the last model was trained on is skipped (Label
+   Studio asks twice for one submission: it saves the annotation twice);
 3. swaps the new model in: ``/predict`` goes on answering with the old model
    throughout and uses the new one from the next request;
 4. refreshes the predictions of the tasks nobody has annotated (the served
@@ -97,7 +99,8 @@ class OnlineTrainer:
         self.backend = backend
         self.client = client
         self.settings = settings
-        self.model_dir = Path(model_dir)
+        self.base_dir = Path(model_dir)  # every job starts from the model the backend was started with
+        self.model_dir = Path(model_dir)  # the model served now
         self.root_version = str(backend.model_version).split(VERSION_MARK)[0]
         self.jobs: list[Job] = []
         self._cond = threading.Condition()
@@ -233,11 +236,13 @@ class OnlineTrainer:
         job.state = "done"
 
     def train_command(self, data: Path, out: Path) -> list[str]:
-        """train.py continuing from the served model, with its windows, casing and decoding."""
-        settings = json.loads((self.model_dir / "predict_config.json").read_text(encoding="utf-8"))
-        config = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
+        """train.py continuing from the model the backend was started with (not the last job's: every job's model is that
+        model plus all the annotations so far, so early annotations are not trained on again job after job), with its
+        windows, casing and decoding."""
+        settings = json.loads((self.base_dir / "predict_config.json").read_text(encoding="utf-8"))
+        config = json.loads((self.base_dir / "config.json").read_text(encoding="utf-8"))
         s = self.settings
-        return [sys.executable, "-m", "conflict_spans.model.train", "--model-name-or-path", str(self.model_dir), "--data-dir", str(data),
+        return [sys.executable, "-m", "conflict_spans.model.train", "--model-name-or-path", str(self.base_dir), "--data-dir", str(data),
                 "--output-dir", str(out), "--casing-features", str(bool(config.get("casing_features"))).lower(),
                 "--max-length", str(settings.get("max_length", 128)), "--predict-stride", str(settings.get("stride", 8)),
                 "--decoding", str(settings.get("decoding", "viterbi")), "--num-train-epochs", str(s.epochs), "--learning-rate", str(s.learning_rate),
