@@ -80,15 +80,21 @@ def render(result: dict, out: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for strategy, style in (("uncertainty", "o-"), ("random", "s--")):
-        for seed, points in result["curves"][strategy].items():
-            ax.plot([p["documents"] for p in points], [100 * p["validation_micro_f1"] for p in points], style, label=f"{strategy} (seed {seed})")
+    for strategy, style, colour in (("uncertainty", "o-", "tab:blue"), ("random", "s--", "tab:orange")):
+        curves = result["curves"][strategy]
+        for seed, points in curves.items():  # each seed thin, the mean over seeds bold
+            ax.plot([p["documents"] for p in points], [100 * p["validation_micro_f1"] for p in points], style, color=colour,
+                    alpha=0.35 if len(curves) > 1 else 1.0, linewidth=1, markersize=4, label=f"{strategy} (seed {seed})")
+        if len(curves) > 1:
+            sizes = result["sizes"]
+            mean = [100 * sum(c[k]["validation_micro_f1"] for c in curves.values()) / len(curves) for k in range(len(sizes))]
+            ax.plot(sizes, mean, style, color=colour, linewidth=2.5, label=f"{strategy} (mean of {len(curves)} seeds)")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("annotated training documents")
     ax.set_ylabel("validation strict micro F1")
     ax.set_title("Active learning on the corpus: uncertainty vs random order")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "curve.png", dpi=120)
     lines = ["# Active learning: uncertainty sampling against random order", "",
@@ -118,8 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "eval" / "active_learning"))
     parser.add_argument("--keep", action="store_true",
                         help="take the curves of seeds already in OUT/curve.json (same sizes) instead of running them again: add a seed without redoing the others")
+    parser.add_argument("--render-only", action="store_true", help="redraw curve.md and curve.png from OUT/curve.json; train nothing")
     args = parser.parse_args(argv)
     from conflict_spans.corpus.io import read_documents
+
+    if args.render_only:
+        render(json.loads((Path(args.out) / "curve.json").read_text(encoding="utf-8")), Path(args.out))
+        return 0
 
     pool = read_documents(ROOT / "corpus" / "data" / "train.jsonl")
     validation = ROOT / "corpus" / "data" / "validation.jsonl"
