@@ -307,11 +307,10 @@ def _backend_start(args: argparse.Namespace) -> int:
     run_args += ["--url", args.url] if args.url else []
     run_args += ["--project", args.project] if args.project else []
     run_args += ["--retrieve"] if args.retrieve else []
-    if args.train:
-        train_dir = args.train_dir if args.train_dir is not None else Path(args.state_dir) / "training"
-        run_args += ["--train", "--train-every", str(args.train_every), "--train-dir", str(train_dir), "--train-epochs", str(args.train_epochs),
-                     "--train-learning-rate", str(args.train_learning_rate)]
-        run_args += ["--train-validation", str(args.train_validation)] if args.train_validation else []
+    if args.train:  # the run process gets --state-dir, so its default --train-dir is this one's too
+        run_args += ["--train", "--train-every", str(args.train_every), "--train-epochs", str(args.train_epochs),
+                     "--train-learning-rate", str(args.train_learning_rate), "--train-validation", str(args.train_validation)]
+        run_args += ["--train-dir", str(args.train_dir)] if args.train_dir is not None else []
     env = {"LABEL_STUDIO_API_KEY": args.token} if args.token else None  # not on the command line, which `ps` shows
     info, already = start_backend(run_args, args.state_dir, timeout=args.timeout, env=env)
     connected = f", connected to project {info.project!r} of {info.label_studio} as ML backend {info.backend_id}" if info.project else ""
@@ -377,7 +376,7 @@ def _backend_run(args: argparse.Namespace) -> int:
                 retrieve_predictions(ls, project["id"])
                 _info("asked Label Studio to retrieve predictions for every task")
             if args.train:
-                trainer = _start_trainer(args, server.backend, project)
+                trainer = _start_trainer(args, ls, server.backend, project)
         if args.state_dir is not None:  # started by `ls backend start`: ready
             from conflict_spans.annotation.labelstudio.backend_process import BackendInfo, write_backend_info
 
@@ -432,7 +431,7 @@ def _check_train_arguments(args: argparse.Namespace) -> None:
     read_documents(args.train_validation)  # a bad validation file is refused now, naming its line, not in a job later
 
 
-def _start_trainer(args: argparse.Namespace, span_backend, project: dict):
+def _start_trainer(args: argparse.Namespace, ls, span_backend, project: dict):
     from conflict_spans.annotation.labelstudio.learning import OnlineTrainer, TrainSettings
 
     if args.train_dir is None:
@@ -454,7 +453,6 @@ def _start_trainer(args: argparse.Namespace, span_backend, project: dict):
     if args.train_every:
         from conflict_spans.annotation.labelstudio.client import call
 
-        ls = _client(args)
         call("set training on annotation submission", ls.projects.update, id=project["id"], min_annotations_to_start_training=args.train_every)
     every = f"every {args.train_every} annotations and " if args.train_every else ""
     _info(f"training: on {every}each Start Training request; jobs in {settings.work_dir}")

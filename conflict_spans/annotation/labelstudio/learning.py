@@ -50,9 +50,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from conflict_spans.annotation.labelstudio.backend_process import _log_tail
 from conflict_spans.annotation.labelstudio.client import _dump, call, export_tasks, list_tasks, project_names, users_by_id
 from conflict_spans.annotation.labelstudio.tasks import pull_documents
-from conflict_spans.corpus.io import read_documents, write_jsonl
+from conflict_spans.corpus.io import atomic_write_text, dumps_jsonl, read_documents
 
 log = logging.getLogger(__name__)
 TRAIN_ACTIONS = ("START_TRAINING", "ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_CREATED")
@@ -210,13 +211,14 @@ class OnlineTrainer:
             job.state = "skipped"
             job.error = "no annotated document to train on" + (f" ({job.held_out} held out: in the validation file)" if job.held_out else "")
             return
-        write_jsonl(data / "train.jsonl", docs)
-        digest = hashlib.sha256((data / "train.jsonl").read_bytes()).hexdigest()
+        train_jsonl = dumps_jsonl(docs)
+        digest = hashlib.sha256(train_jsonl.encode("utf-8")).hexdigest()
         if self._trained_on is not None and self._trained_on[0] == digest:
             # Label Studio asks more than once per submission (the annotation is saved twice), and Start Training may be pressed twice
             job.state, job.error = "skipped", f"the annotated documents are those {self._trained_on[1]} was trained on"
             shutil.rmtree(folder)
             return
+        atomic_write_text(data / "train.jsonl", train_jsonl)
         shutil.copyfile(self.settings.validation, data / "validation.jsonl")
         out = folder / "model"
         self.train(data, out, folder / "train.log")
@@ -261,8 +263,7 @@ class OnlineTrainer:
         finally:
             self._proc = None
         if code:
-            tail = "\n".join(log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-15:])
-            raise RuntimeError(f"train.py exited with code {code}; last lines of {log_file}:\n{tail}")
+            raise RuntimeError(f"train.py exited with code {code}; last lines of {log_file}:\n{_log_tail(log_file, 15)}")
 
     def refresh(self, ls, project: dict, names, old_version: str) -> int:
         """Replace the served model's earlier prediction of every task without an annotation; point the project at the new version."""
