@@ -93,3 +93,13 @@ def make_tiny_model(out_dir: str | Path, *, casing_features: bool = True, epochs
             "--save-strategy", "no", "--load-best-model-at-end", "false", *(extra_args or [])]
     train(*parse_arguments(args))
     return out
+
+
+def load_script(path: str | Path, name: str):
+    """A repository script (scripts/, training/) imported as a module, for testing its functions."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

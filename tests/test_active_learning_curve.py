@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
+
+import support
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("active_learning_sim", ROOT / "scripts" / "active_learning_sim.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return support.load_script(ROOT / "scripts" / "active_learning_sim.py", "active_learning_sim")
 
 
 def test_the_committed_table_is_rendered_from_the_committed_results(tmp_path):

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
+import support
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("benchmark_predict", ROOT / "scripts" / "benchmark_predict.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return support.load_script(ROOT / "scripts" / "benchmark_predict.py", "benchmark_predict")
 
 
 def test_the_readme_speed_table_is_rendered_from_the_benchmark_output():
