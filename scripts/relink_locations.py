@@ -1,0 +1,115 @@
+"""Re-annotate the ``location`` links of corpus documents under a ruling, blind to the links they have.
+
+Two steps, so that the annotators never see a corpus file, an existing link or any model output:
+
+    python scripts/relink_locations.py worksheets --ids IDS.txt OUT_DIR
+        one worksheet per document: the text with every span numbered inline, then the
+        CASUALTY figures to place; no link of any kind is shown.
+
+    python scripts/relink_locations.py apply ANSWERS_DIR [--ids IDS.txt] [--check]
+        replaces the ``location`` links of those documents in corpus/src with the answers
+        (every other link is kept); --check only validates the answers.
+
+An answer file ``<id>.txt`` has one line per CASUALTY figure of the worksheet: ``HEAD location TAIL``
+(one line per place when a figure has several) or ``HEAD none``; ``#`` starts a comment.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from conflict_spans.corpus.markup import document_to_markup, read_markup_file
+from conflict_spans.document import Document, Relation
+
+REPO = Path(__file__).resolve().parent.parent
+SRC = REPO / "corpus" / "src"
+ANSWER = re.compile(r"^\s*(\d+)\s+(?:location\s+(\d+)|none)\s*(?:#.*)?$")
+
+
+def source_files() -> dict[str, Path]:
+    return {p.stem: p for p in SRC.rglob("*.txt")}
+
+
+def read_ids(path: Path) -> list[str]:
+    return [line.split("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines() if line.split("#")[0].strip()]
+
+
+def worksheet(doc: Document) -> str:
+    spans = sorted(doc.spans)
+    parts, cursor = [], 0
+    for i, span in enumerate(spans):
+        parts.append(doc.text[cursor:span.start])
+        code = span.label if span.label != "CASUALTY" else f"CASUALTY:{span.status}"
+        parts.append(f"[{doc.text[span.start:span.end]}]{{{i} {code}}}")
+        cursor = span.end
+    parts.append(doc.text[cursor:])
+    figures = [f"{i}  \"{doc.text[s.start:s.end]}\" ({s.status})" for i, s in enumerate(spans) if s.label == "CASUALTY"]
+    places = [f"{i}  \"{doc.text[s.start:s.end]}\"" for i, s in enumerate(spans) if s.label == "LOCATION"]
+    return (f"# worksheet {doc.id}\n\n## Text (every span is [text]{{NUMBER LABEL}})\n\n" + "".join(parts)
+            + "\n\n## CASUALTY figures to place (write one answer line for each)\n\n" + "\n".join(figures)
+            + "\n\n## LOCATION spans\n\n" + ("\n".join(places) or "(none)") + "\n")
+
+
+def parse_answers(path: Path, doc: Document) -> list[Relation]:
+    spans = sorted(doc.spans)
+    heads = {i for i, s in enumerate(spans) if s.label == "CASUALTY"}
+    seen: set[int] = set()
+    out: list[Relation] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.split("#")[0].strip():
+            continue
+        m = ANSWER.match(line)
+        if m is None:
+            sys.exit(f"{path}:{n}: {line!r} is not 'HEAD location TAIL' or 'HEAD none'; fix the line")
+        head = int(m[1])
+        if head not in heads:
+            sys.exit(f"{path}:{n}: span {head} is not a CASUALTY figure of {doc.id}; use a number from the worksheet's figure list")
+        seen.add(head)
+        if m[2] is not None:
+            tail = int(m[2])
+            if tail >= len(spans) or spans[tail].label != "LOCATION":
+                sys.exit(f"{path}:{n}: span {tail} is not a LOCATION span of {doc.id}; use a number from the worksheet's LOCATION list")
+            out.append(Relation(spans[head], spans[tail], "location"))
+    if missing := sorted(heads - seen):
+        sys.exit(f"{path}: no answer for figure(s) {missing} of {doc.id}; add 'N location M' or 'N none' for each")
+    return sorted(set(out))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    w = sub.add_parser("worksheets")
+    w.add_argument("--ids", type=Path, required=True)
+    w.add_argument("out", type=Path)
+    a = sub.add_parser("apply")
+    a.add_argument("answers", type=Path)
+    a.add_argument("--ids", type=Path)
+    a.add_argument("--check", action="store_true")
+    args = ap.parse_args(argv)
+    files = source_files()
+    if args.cmd == "worksheets":
+        args.out.mkdir(parents=True, exist_ok=True)
+        for doc_id in read_ids(args.ids):
+            (args.out / f"{doc_id}.txt").write_text(worksheet(read_markup_file(files[doc_id])), encoding="utf-8")
+        return 0
+    ids = read_ids(args.ids) if args.ids else sorted(p.stem for p in args.answers.glob("*.txt"))
+    updated: dict[Path, str] = {}
+    changed = 0
+    for doc_id in ids:
+        doc = read_markup_file(files[doc_id])
+        new = parse_answers(args.answers / f"{doc_id}.txt", doc)
+        old = sorted(r for r in doc.relations if r.type == "location")
+        changed += old != new
+        doc.relations = sorted([r for r in doc.relations if r.type != "location"] + new)
+        updated[files[doc_id]] = document_to_markup(doc)
+    print(f"{len(ids)} documents read, {changed} with changed location links")
+    if not args.check:
+        for path, text in updated.items():  # every answer parsed before any file is written
+            path.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
