@@ -10,12 +10,17 @@ Two steps, so that the annotators never see a corpus file, an existing link or a
         replaces the ``location`` links of those documents in corpus/src with the answers
         (every other link is kept); --check only validates the answers.
 
+    python scripts/relink_locations.py compare FIRST_DIR SECOND_DIR [--json OUT.json]
+        location-link agreement of two answer folders on the documents both answered:
+        P read from FIRST, R from SECOND, F1; and the share of figures given the same set of places.
+
 An answer file ``<id>.txt`` has one line per CASUALTY figure of the worksheet: ``HEAD location TAIL``
 (one line per place when a figure has several) or ``HEAD none``; ``#`` starts a comment.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -77,6 +82,30 @@ def parse_answers(path: Path, doc: Document) -> list[Relation]:
     return sorted(set(out))
 
 
+def compare(first: Path, second: Path, files: dict[str, Path], out: Path | None) -> int:
+    ids = sorted({p.stem for p in first.glob("*.txt")} & {p.stem for p in second.glob("*.txt")})
+    tp = n_first = n_second = same_sets = figures = 0
+    per_doc = {}
+    for doc_id in ids:
+        doc = read_markup_file(files[doc_id])
+        a = {(r.head, r.tail) for r in parse_answers(first / f"{doc_id}.txt", doc)}
+        b = {(r.head, r.tail) for r in parse_answers(second / f"{doc_id}.txt", doc)}
+        heads = [s for s in doc.spans if s.label == "CASUALTY"]
+        same = sum({t for h, t in a if h == head} == {t for h, t in b if h == head} for head in heads)
+        tp, n_first, n_second = tp + len(a & b), n_first + len(a), n_second + len(b)
+        same_sets, figures = same_sets + same, figures + len(heads)
+        per_doc[doc_id] = {"first": len(a), "second": len(b), "both": len(a & b), "figures": len(heads), "same_places": same}
+    p = tp / n_first if n_first else 0.0
+    r = tp / n_second if n_second else 0.0
+    result = {"documents": len(ids), "links_first": n_first, "links_second": n_second, "both": tp, "precision": round(p, 3),
+              "recall": round(r, 3), "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0, "figures": figures,
+              "figures_same_places": same_sets, "per_document": per_doc}
+    print(json.dumps({k: v for k, v in result.items() if k != "per_document"}))
+    if out is not None:
+        out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -87,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("answers", type=Path)
     a.add_argument("--ids", type=Path)
     a.add_argument("--check", action="store_true")
+    c = sub.add_parser("compare")
+    c.add_argument("first", type=Path)
+    c.add_argument("second", type=Path)
+    c.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     files = source_files()
     if args.cmd == "worksheets":
@@ -94,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         for doc_id in read_ids(args.ids):
             (args.out / f"{doc_id}.txt").write_text(worksheet(read_markup_file(files[doc_id])), encoding="utf-8")
         return 0
+    if args.cmd == "compare":
+        return compare(args.first, args.second, files, args.json)
     ids = read_ids(args.ids) if args.ids else sorted(p.stem for p in args.answers.glob("*.txt"))
     updated: dict[Path, str] = {}
     changed = 0
