@@ -325,6 +325,7 @@ def test_12_train_non_positive_epochs(tiny_encoder, tmp_path, epochs):
     ("--max-train-docs", "0", "max_train_docs"),
     ("--max-eval-docs", "-2", "max_eval_docs"),
     ("--casing-dim", "0", "casing_dim"),
+    ("--num-layers", "0", "num_layers"),
     ("--decoding", "beam", "decoding"),
 ])
 def test_12_train_other_invalid_numbers(tiny_encoder, tmp_path, flag, value, named):

