@@ -10,6 +10,11 @@ Two steps, so that the annotators never see a corpus file, an existing link or a
         replaces the ``location`` links of those documents in corpus/src with the answers
         (every other link is kept); --check only validates the answers.
 
+    python scripts/relink_locations.py follow-k74 ANSWERS_DIR OUT_DIR
+        adjudication of K7.4 by its letter: a figure that restates another or is part of a total (by the
+        document's gold restates/part_of links) and has no place linked in its own sentence takes the
+        places of that figure; writes the adjudicated answers and lists every change.
+
     python scripts/relink_locations.py compare FIRST_DIR SECOND_DIR [--json OUT.json]
         location-link agreement of two answer folders on the documents both answered:
         P read from FIRST, R from SECOND, F1; and the share of figures given the same set of places.
@@ -30,6 +35,8 @@ from conflict_spans.document import Document, Relation
 
 REPO = Path(__file__).resolve().parent.parent
 SRC = REPO / "corpus" / "src"
+COMPARE_COMMAND = ("python scripts/relink_locations.py compare corpus/iaa/links/k7/first corpus/iaa/links/k7/second "
+                   "--json corpus/iaa/links/k7/agreement.json --markdown corpus/iaa/links/k7/AGREEMENT.md")
 ANSWER = re.compile(r"^\s*(\d+)\s+(?:location\s+(\d+)|none)\s*(?:#.*)?$")
 
 
@@ -82,7 +89,51 @@ def parse_answers(path: Path, doc: Document) -> list[Relation]:
     return sorted(set(out))
 
 
-def compare(first: Path, second: Path, files: dict[str, Path], out: Path | None) -> int:
+def follow_k74(answers: Path, out: Path, files: dict[str, Path]) -> int:
+    from conflict_spans.sentences import sentence_index, sentences
+
+    out.mkdir(parents=True, exist_ok=True)
+    changes = 0
+    for path in sorted(answers.glob("*.txt")):
+        doc = read_markup_file(files[path.stem])
+        spans = sorted(doc.spans)
+        index = {span: i for i, span in enumerate(spans)}
+        sents = sentences(doc.text)
+        sent = {span: sentence_index(sents, span.start) for span in spans}
+        places: dict[int, list[int]] = {}
+        for rel in parse_answers(path, doc):
+            places.setdefault(index[rel.head], []).append(index[rel.tail])
+        target = {index[r.head]: index[r.tail] for r in doc.relations if r.type in ("restates", "part_of")}
+        lines = []
+        for i, span in enumerate(spans):
+            if span.label != "CASUALTY":
+                continue
+            own = [t for t in places.get(i, []) if sent[spans[t]] == sent[span]]
+            if i in target and not own and target[i] < len(spans) and sorted(places.get(target[i], [])) != sorted(places.get(i, [])):
+                before = places.get(i, [])
+                places[i] = list(places.get(target[i], []))
+                changes += 1
+                print(f"{path.stem} {i} {doc.text[span.start:span.end]!r}: {[doc.text[spans[t].start:spans[t].end] for t in before]} -> "
+                      f"{[doc.text[spans[t].start:spans[t].end] for t in places[i]]} (as figure {target[i]})")
+            quote = doc.text[span.start:span.end]
+            lines += [f"{i} location {t}  # \"{quote}\" -> \"{doc.text[spans[t].start:spans[t].end]}\"" for t in sorted(places.get(i, []))] or [f"{i} none  # \"{quote}\""]
+        (out / path.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{changes} figures changed")
+    return 0
+
+
+def agreement_markdown(result: dict, command: str) -> str:
+    r = result
+    return "\n".join([
+        "# Location-link agreement under K7", "",
+        f"Made with `{command}`. Both sides linked the same given spans; P is read from the first pass, R from the second.", "",
+        "| documents | figures | links (first / second) | in both | P | R | F1 | figures given the same places |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {r['documents']} | {r['figures']} | {r['links_first']} / {r['links_second']} | {r['both']} | {r['precision']:.3f} | "
+        f"{r['recall']:.3f} | {r['f1']:.3f} | {r['figures_same_places']} |", ""])
+
+
+def compare(first: Path, second: Path, files: dict[str, Path], out: Path | None, markdown: Path | None = None) -> int:
     ids = sorted({p.stem for p in first.glob("*.txt")} & {p.stem for p in second.glob("*.txt")})
     tp = n_first = n_second = same_sets = figures = 0
     per_doc = {}
@@ -103,6 +154,8 @@ def compare(first: Path, second: Path, files: dict[str, Path], out: Path | None)
     print(json.dumps({k: v for k, v in result.items() if k != "per_document"}))
     if out is not None:
         out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    if markdown is not None:
+        markdown.write_text(agreement_markdown(result, COMPARE_COMMAND), encoding="utf-8")
     return 0
 
 
@@ -116,10 +169,14 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("answers", type=Path)
     a.add_argument("--ids", type=Path)
     a.add_argument("--check", action="store_true")
+    f = sub.add_parser("follow-k74")
+    f.add_argument("answers", type=Path)
+    f.add_argument("out", type=Path)
     c = sub.add_parser("compare")
     c.add_argument("first", type=Path)
     c.add_argument("second", type=Path)
     c.add_argument("--json", type=Path)
+    c.add_argument("--markdown", type=Path)
     args = ap.parse_args(argv)
     files = source_files()
     if args.cmd == "worksheets":
@@ -127,8 +184,10 @@ def main(argv: list[str] | None = None) -> int:
         for doc_id in read_ids(args.ids):
             (args.out / f"{doc_id}.txt").write_text(worksheet(read_markup_file(files[doc_id])), encoding="utf-8")
         return 0
+    if args.cmd == "follow-k74":
+        return follow_k74(args.answers, args.out, files)
     if args.cmd == "compare":
-        return compare(args.first, args.second, files, args.json)
+        return compare(args.first, args.second, files, args.json, args.markdown)
     ids = read_ids(args.ids) if args.ids else sorted(p.stem for p in args.answers.glob("*.txt"))
     updated: dict[Path, str] = {}
     changed = 0
