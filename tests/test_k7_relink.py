@@ -20,9 +20,10 @@ def relink():
     return load_script(ROOT / "scripts" / "relink_locations.py", "relink_locations")
 
 
-def test_corpus_location_links_are_the_blind_pass(relink, capsys):
-    assert relink.main(["apply", str(K7 / "first"), "--check"]) == 0
-    assert "96 documents read, 0 with changed location links" in capsys.readouterr().out
+@pytest.mark.parametrize("folder, documents", [("first", 96), ("train", 239)])
+def test_corpus_location_links_are_the_blind_pass(relink, capsys, folder, documents):
+    assert relink.main(["apply", str(K7 / folder), "--check"]) == 0
+    assert f"{documents} documents read, 0 with changed location links" in capsys.readouterr().out
 
 
 def test_committed_agreement_is_what_compare_computes(relink, tmp_path, capsys):
