@@ -19,8 +19,8 @@ from conflict_spans.problems import CorpusError
 from conflict_spans.records.counts import normalise
 from conflict_spans.records.extract import COLUMN_DOCS, COLUMNS, NO_SOURCE, records, summarise, to_csv, to_jsonl
 from conflict_spans.records.gold_counts import read_gold_counts
-from conflict_spans.records.learned import DEFAULT_WEIGHTS, FEATURES, LearnedLinker, choose_default, load_linker, train
-from conflict_spans.records.linker import DATELINE_REACH, RuleLinker
+from conflict_spans.records.learned import DEFAULT_WEIGHTS, FEATURES, CombinedLinker, LearnedLinker, choose_default, load_linker, train
+from conflict_spans.records.linker import RuleLinker
 from conflict_spans.records.scoring import bcubed, bcubed_counts, groups, link_counts, link_scores, prf
 from conflict_spans.resources import resource_path
 from conflict_spans.schema import RELATION_NAMES
@@ -157,15 +157,53 @@ def test_hospital_is_not_linked():
     assert of_type(both, "location") == {("six people", "Khan Younis")}
 
 
-def test_dateline_is_the_place_of_a_figure_in_its_paragraph():
+def test_dateline_carries_to_the_datelined_event():
     story = "A bomb went off on Sunday. Police arrived quickly. Seven people died."
     marks = [loc("KABUL"), cas("Seven people")]
     assert of_type(rule_links("KABUL — " + story, marks), "location") == {("Seven people", "KABUL")}
-    # beyond DATELINE_REACH paragraphs after the dateline it is no longer carried
-    far = "KABUL — Markets opened late.\n\n" + "\n\n".join(["Traffic was light."] * DATELINE_REACH + [story])
-    assert of_type(rule_links(far, marks), "location") == set()
-    # no dateline mark after the place: not a dateline
+    # K7.1: the event's place carries across paragraphs too
+    far = "KABUL — A bomb went off on Sunday.\n\nTraffic was light.\n\nPolice arrived quickly. Seven people died."
+    assert of_type(rule_links(far, marks), "location") == {("Seven people", "KABUL")}
+    # no dateline mark after the place: not a dateline, and a place outside the telling of an event does not carry
     assert of_type(rule_links("KABUL residents woke early. " + story, marks), "location") == set()
+
+
+def test_the_events_place_carries_until_the_place_changes():
+    text = "Shelling hit Kharkiv overnight. Rescuers worked until dawn. Three people died. Later a drone struck Sumy. Two more were killed."
+    links = rule_links(text, [loc("Kharkiv"), cas("Three people"), loc("Sumy"), cas("Two more")])
+    assert of_type(links, "location") == {("Three people", "Kharkiv"), ("Two more", "Sumy")}
+
+
+def test_a_place_named_outside_an_event_does_not_take_over():
+    text = "A missile hit a market in Mekele. Foreign nationals are leaving Asmara by road. Doctors said 44 people died."
+    links = rule_links(text, [loc("Mekele"), loc("Asmara"), att("Doctors"), cas("44 people")])
+    assert of_type(links, "location") == {("44 people", "Mekele")}
+
+
+def test_a_toll_over_the_whole_war_takes_no_carried_place():
+    text = "A strike killed six people in Khan Younis. The war has killed more than 39,000 Palestinians, the ministry said."
+    links = rule_links(text, [cas("six people"), loc("Khan Younis"), cas("more than 39,000 Palestinians"), att("ministry")])
+    assert of_type(links, "location") == {("six people", "Khan Younis")}
+
+
+def test_a_headline_figure_takes_the_place_told_after_it():
+    text = "12 killed in overnight raid\n\nKHARKIV — A missile struck a school in Kharkiv on Monday."
+    links = rule_links(text, [cas("12"), loc("KHARKIV"), loc("Kharkiv")])
+    assert of_type(links, "location") == {("12", "KHARKIV")}  # K7.6: the dateline, the first naming after it
+    text = "12 killed in overnight raid\n\nA missile struck a school in Kharkiv on Monday."
+    assert of_type(rule_links(text, [cas("12"), loc("Kharkiv")]), "location") == {("12", "Kharkiv")}
+
+
+def test_origins_listed_together_are_not_places_of_harm():
+    text = "A car bomb killed 22 cadets at the academy in Bogotá. The dead included cadets from Ecuador and Panama. One more died later."
+    links = rule_links(text, [cas("22 cadets"), loc("Bogotá"), loc("Ecuador"), loc("Panama"), cas("One more")])
+    assert of_type(links, "location") == {("22 cadets", "Bogotá"), ("One more", "Bogotá")}
+
+
+def test_a_place_described_by_a_nearby_landmark_is_the_place():
+    text = "Gunmen stormed the Hayat Hotel, close to the busy KM4 junction, killing 13 civilians."
+    links = rule_links(text, [act("Gunmen"), loc("Hayat Hotel"), loc("KM4 junction"), cas("13 civilians")])
+    assert of_type(links, "location") == {("13 civilians", "Hayat Hotel")}
 
 
 def test_perpetrator_with_a_harm_verb():
@@ -336,11 +374,34 @@ def test_load_linker_rule_and_auto(small_linker, tmp_path):
     assert isinstance(load_linker("auto", learned_default), LearnedLinker)
     assert isinstance(load_linker("auto", rule_default), RuleLinker)
     assert isinstance(load_linker("learned", rule_default), LearnedLinker)
+    per_type = {t: ("learned" if t == "source" else "rule") for t in RELATION_NAMES}
+    combined_default = write_weights(tmp_path / "combined.json", small_linker,
+                                     info={**small_linker.info, "default": "combined", "default_per_type": per_type})
+    combined = load_linker("auto", combined_default)
+    assert isinstance(combined, CombinedLinker) and combined.per_type == per_type
+
+
+def test_combined_linker_takes_each_type_from_its_linker(small_linker):
+    doc = linked_documents()[0]
+    per_type = {t: ("learned" if t in ("source", "perpetrator") else "rule") for t in RELATION_NAMES}
+    links = CombinedLinker(small_linker, per_type).link(doc)
+    assert {r for r in links if r.type in ("source", "perpetrator")} == {r for r in small_linker.link(doc) if r.type in ("source", "perpetrator")}
+    assert {r for r in links if r.type not in ("source", "perpetrator")} == {r for r in RuleLinker().link(doc) if r.type not in ("source", "perpetrator")}
+
+
+def test_choose_default_is_per_type(small_linker):
+    validation = linked_documents()
+    info = choose_default(small_linker, validation)
+    f1 = info["validation_f1"]
+    for t in RELATION_NAMES:  # learned only where it scores higher
+        assert info["default_per_type"][t] == ("learned" if f1["learned"][t] > f1["rule"][t] else "rule")
+    names = set(info["default_per_type"].values())
+    assert info["default"] == (names.pop() if len(names) == 1 else "combined")
 
 
 def test_auto_is_the_shipped_default():
     shipped = LearnedLinker.from_file()
-    assert shipped.info["default"] in ("rule", "learned")
+    assert shipped.info["default"] in ("rule", "learned", "combined")
     assert load_linker("auto").name == shipped.info["default"]
 
 
@@ -354,6 +415,7 @@ def test_shipped_weights_are_reproducible():
     for type_, weights in linker.weights.items():
         assert weights == pytest.approx(shipped["weights"][type_], abs=1e-6), f"{type_}: rerun `conflict-spans train-linker`"
     assert linker.info["default"] == shipped["info"]["default"]
+    assert linker.info["default_per_type"] == shipped["info"]["default_per_type"]
     assert linker.info["thresholds"] == shipped["info"]["thresholds"]
     assert linker.info["pairs"] == shipped["info"]["pairs"]
     assert linker.info["validation_micro_f1"] == pytest.approx(shipped["info"]["validation_micro_f1"], abs=1e-6)
@@ -565,7 +627,8 @@ def test_cli_train_linker_writes_weights_and_prints_the_comparison(run_cli, tmp_
     assert weights.info["documents"] == 4 and weights.info["validation_documents"] == len(validation)
     rule_f1 = link_scores([link_counts(d.relations, RuleLinker().link(d)) for d in validation])["micro"]["f1"]
     assert rule_f1 == pytest.approx(1.0)  # the gold links are the rule linker's
-    assert f"rule {rule_f1:.4f}, learned {weights.info['validation_micro_f1']['learned']:.4f} -> default {weights.info['default']}" in result.stdout
+    assert f"rule {rule_f1:.4f}, learned {weights.info['validation_micro_f1']['learned']:.4f}" in result.stdout
+    assert f"-> default {weights.info['default']} (" in result.stdout
     assert f"-> {out}" in result.stdout
 
 

@@ -535,6 +535,7 @@ def cmd_annotators_add(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     from conflict_spans.annotation.labelstudio.server import DEFAULT_PORT, DEFAULT_TEMPLATE_DIR, DEFAULT_VENV
+    from conflict_spans.records.learned import LINKERS
 
     ls = sub.add_parser("ls", help="Label Studio: server, labeling config, push, pull, agreement, ML backend")
     ls_sub = ls.add_subparsers(dest="ls_command", required=True, metavar="LS_COMMAND")
@@ -658,7 +659,7 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=9090, help="port on 127.0.0.1 (default 9090; 0 picks a free one)")
     p.add_argument("--project", help="also connect the backend to this project")
     p.add_argument("--retrieve", action="store_true", help="with --project: ask Label Studio to fetch predictions for every task")
-    p.add_argument("--linker", choices=("auto", "rule", "learned", "none"), default="auto",
+    p.add_argument("--linker", choices=(*LINKERS, "none"), default="auto",
                    help="link the predicted spans with this linker and send the links as relations (default auto: the shipped default; none: spans only)")
     p.add_argument("--state-dir", type=Path, default=None,
                    help="start, stop: the folder of the pid file (backend.json) and log (backend.log) (default .ls-data/backend)")

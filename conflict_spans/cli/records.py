@@ -83,7 +83,9 @@ def cmd_train_linker(args: argparse.Namespace) -> int:
         top = sorted(zip(FEATURES, weights), key=lambda fw: -abs(fw[1]))[:6]
         print(f"{type_:<12} " + ", ".join(f"{f} {w:+.2f}" for f, w in top))
     f1 = linker.info["validation_micro_f1"]
-    print(f"validation link micro F1 with gold spans: rule {f1['rule']:.4f}, learned {f1['learned']:.4f} -> default {linker.info['default']}")
+    per_type = ", ".join(f"{t} {name}" for t, name in linker.info["default_per_type"].items())
+    print(f"validation link micro F1 with gold spans: rule {f1['rule']:.4f}, learned {f1['learned']:.4f}"
+          + (f", combined {f1['combined']:.4f}" if "combined" in f1 else "") + f" -> default {linker.info['default']} ({per_type})")
     print(f"trained on {linker.info['documents']} documents with links -> {output}")
     return 0
 
@@ -101,13 +103,14 @@ def register(sub) -> None:
                    "and the largest killed and injured figure per source")
     p.add_argument("--model", help="a model directory from training/train.py: predict the spans first")
     p.add_argument("--linker", choices=(*LINKERS, "input"), default="auto",
-                   help="auto (default): the linker the shipped validation scores chose; rule; learned; input: the relations stored in the input (gold)")
+                   help="auto (default): the linker the shipped validation scores chose; rule; learned; combined: per relation type, the one "
+                        "with the higher validation F1; input: the relations stored in the input (gold)")
     p.add_argument("--weights", metavar="FILE.json", help="learned linker weights (default: the shipped ones)")
     p.add_argument("--device", default=None, help="torch device for --model")
     p.add_argument("--batch-size", type=int, default=16, help="windows per forward pass for --model")
     p.set_defaults(func=cmd_records)
 
-    t = sub.add_parser("train-linker", help="train the learned linker on the train split's links; it becomes the default only if it beats the rule linker on validation")
+    t = sub.add_parser("train-linker", help="train the learned linker on the train split's links; per relation type it becomes the default only if it beats the rule linker on validation")
     t.add_argument("--train", metavar="FILE.jsonl", help="training documents (default: the bundled train split)")
     t.add_argument("--validation", metavar="FILE.jsonl", help="validation documents (default: the bundled validation split)")
     t.add_argument("-o", "--output", metavar="FILE.json", help="weights file (default: the package's resources/linker.json)")

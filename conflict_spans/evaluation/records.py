@@ -107,5 +107,5 @@ def score_records(gold_docs: Sequence[Document], linkers: Mapping[str, Any], *, 
         if not out["counts"]["spans"]:
             del out["counts"]  # no gold figures for this split
     if linker_info:
-        out["linker_training"] = {k: linker_info[k] for k in ("documents", "default", "validation_micro_f1", "validation_f1", "thresholds") if k in linker_info}
+        out["linker_training"] = {k: linker_info[k] for k in ("documents", "default", "default_per_type", "validation_micro_f1", "validation_f1", "thresholds") if k in linker_info}
     return out

@@ -196,9 +196,11 @@ def records_section(records: dict[str, Any], split: str) -> list[str]:
     training = records.get("linker_training")
     if training:
         f1 = training.get("validation_micro_f1", {})
+        per_type = training.get("default_per_type")
         lines += [f"The learned linker was trained on the links of {training.get('documents')} train documents; on validation with gold spans "
-                  f"its micro F1 is {pct(f1.get('learned'))} against the rule linker's {pct(f1.get('rule'))}, so the default is "
-                  f"the {training.get('default')} linker (`conflict-spans train-linker`).", ""]
+                  f"its micro F1 is {pct(f1.get('learned'))} against the rule linker's {pct(f1.get('rule'))}"
+                  + (f" (per type, the one with the higher validation F1: {', '.join(f'{t} {n}' for t, n in per_type.items())})" if per_type else "")
+                  + f", so the default is the {training.get('default')} linker (`conflict-spans train-linker`).", ""]
     header = ["linker", "type", "gold links", "P", "R", "F1 [95% CI] (gold spans)"]
     has_e2e = any("end_to_end" in r for r in records["linkers"].values())
     if has_e2e:

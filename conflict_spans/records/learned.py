@@ -10,8 +10,9 @@ dependency parse (``records.syntax``: the tail hangs from the harm through a
 preposition, is its subject or "by" agent, or says the figure) and the rule
 linker's own answer. The weights are trained on the train split's gold
 links (``conflict-spans train-linker``) and shipped as package data
-(``resources/linker.json``), with the validation scores that decided whether
-the learned linker or the rule linker is the default.
+(``resources/linker.json``), with the validation scores that decided, per
+relation type, whether the learned linker or the rule linker is the default
+(``CombinedLinker`` serves each type from its winner).
 
 Training is plain batch gradient descent from zero weights: deterministic,
 seconds on a CPU, and readable (``conflict-spans train-linker`` prints each
@@ -29,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from conflict_spans.document import Document, Relation, Span
-from conflict_spans.records.linker import HARM, SAYING, SUBCOUNT, SUBCOUNT_AFTER, TREATMENT_PLACE, Context, RuleLinker, allowed_tails, is_pronoun
+from conflict_spans.records.linker import (CUMULATIVE, HARM, SAYING, SUBCOUNT, SUBCOUNT_AFTER, TREATMENT_PLACE, Context, RuleLinker, allowed_tails,
+                                           is_pronoun)
 from conflict_spans.schema import GROUPING_RELATION, RELATION_BY_NAME, RELATION_NAMES
 
 FEATURES: tuple[str, ...] = (
@@ -39,10 +41,11 @@ FEATURES: tuple[str, ...] = (
     "in_before_tail", "speaker_place", "treatment_place", "pronoun", "same_best", "same_status", "subcount_cue", "same_words",
     "harm_after_tail", "harm_in_head_sentence", "head_sentence_has_label", "first_in_sentence", "rule_and_same_sentence",
     "harm_place", "same_qualifier", "syntax_attached", "syntax_agent", "syntax_sayer", "syntax_near",
+    "previous_figure_tail", "sentences_back", "mentions", "harm_in_tail_sentence", "cumulative", "first_place",
 )
 # sentences before (and after) the head's sentence in which a tail is a candidate
-WINDOW_BEFORE = {"source": 1, "location": 1, "perpetrator": 1, "part_of": 8, "restates": 10_000}  # K1.2, K2.2, K3.2
-WINDOW_AFTER = {"source": 0, "location": 0, "perpetrator": 0, "part_of": 0, "restates": 0}  # no rule links to a later sentence
+WINDOW_BEFORE = {"source": 1, "location": 10_000, "perpetrator": 1, "part_of": 8, "restates": 10_000}  # K1.2, K7.1, K3.2
+WINDOW_AFTER = {"source": 0, "location": 10_000, "perpetrator": 0, "part_of": 0, "restates": 0}  # K7.6: a headline figure's place comes later
 THRESHOLD = 0.5
 DEFAULT_WEIGHTS = "linker.json"
 
@@ -65,6 +68,10 @@ def pair_features(ctx: Context, head: Span, tail: Span, type_: str, cands: list[
     rank = by_distance.index(tail)
     before_tail = text[max(0, tail.start - 12):tail.start]
     rule_links = {r.tail for r in rule if r.head == head and r.type == type_}
+    previous = [h for h in ctx.spans if h.label == "CASUALTY" and h.start < head.start]
+    previous_tails = {r.tail for r in rule if previous and r.head == previous[-1] and r.type == type_}
+    tail_sentence = text[ctx.sents[j].start:ctx.sents[j].end] if ctx.sents else ""
+    head_sentence = text[ctx.sents[k].start:ctx.sents[k].end] if ctx.sents else ""
     values = {
         "bias": 1.0,
         "rule": float(tail in rule_links),
@@ -107,6 +114,12 @@ def pair_features(ctx: Context, head: Span, tail: Span, type_: str, cands: list[
         "syntax_agent": float(j == k and ctx.syntax.agent(head, tail)),
         "syntax_sayer": float(j == k and ctx.syntax.sayer(head, tail)),
         "syntax_near": 1 / (1 + (ctx.syntax.path_length(head, tail) or 99)) if j == k else 0.0,
+        "previous_figure_tail": float(tail in previous_tails),
+        "sentences_back": min(10, max(0, k - j)) / 10,
+        "mentions": min(5, sum(1 for s in ctx.spans if s.label == tail.label and s.text_in(text).lower() == tail.text_in(text).lower())) / 5,
+        "harm_in_tail_sentence": float(bool(HARM.search(tail_sentence))),
+        "cumulative": float(bool(CUMULATIVE.search(head_sentence))),
+        "first_place": float(tail.label == "LOCATION" and tail == next((s for s in ctx.spans if s.label == "LOCATION" and ctx.is_harm_place(s)), None)),
     }
     return [values[name] for name in FEATURES]
 
@@ -247,28 +260,54 @@ def train(docs: Sequence[Document]) -> LearnedLinker:
     return LearnedLinker(weights, {"documents": len(annotated), "pairs": counts, "thresholds": thresholds})
 
 
-LINKERS = ("auto", "rule", "learned")
+class CombinedLinker:
+    """Per relation type, the links of the linker chosen for that type (``info["default_per_type"]``: the one with the
+    higher validation F1), so that a learned linker that wins on sources but loses on places serves sources only."""
+
+    name = "combined"
+
+    def __init__(self, learned: LearnedLinker, per_type: dict[str, str]):
+        self.learned, self.rule, self.per_type, self.info = learned, RuleLinker(), dict(per_type), learned.info
+
+    def link(self, doc: Document) -> list[Relation]:
+        out: list[Relation] = []
+        for linker in (self.rule, self.learned):
+            if linker.name in self.per_type.values():
+                out += [r for r in linker.link(doc) if self.per_type.get(r.type, "rule") == linker.name]
+        return out
 
 
-def load_linker(name: str = "auto", weights: str | Path | None = None) -> RuleLinker | LearnedLinker:
-    """``rule``, ``learned``, or ``auto``: the one the shipped weights' validation scores chose."""
+LINKERS = ("auto", "rule", "learned", "combined")
+
+
+def load_linker(name: str = "auto", weights: str | Path | None = None) -> RuleLinker | LearnedLinker | CombinedLinker:
+    """``rule``, ``learned``, ``combined`` (per type, the one that scored higher on validation), or ``auto``: the one the
+    shipped weights' validation scores chose."""
     if name == "rule":
         return RuleLinker()
     learned = LearnedLinker.from_file(weights)
-    if name == "learned" or learned.info.get("default") == "learned":
+    chosen = learned.info.get("default", "rule") if name == "auto" else name
+    if chosen == "learned":
         return learned
+    if chosen == "combined":
+        return CombinedLinker(learned, learned.info.get("default_per_type") or dict.fromkeys(RELATION_NAMES, "rule"))
     return RuleLinker()
 
 
 def choose_default(learned: LearnedLinker, validation: Sequence[Document]) -> dict[str, Any]:
-    """Score both linkers on validation with gold spans; the learned one becomes the default only if its micro F1 is higher."""
+    """Score both linkers on validation with gold spans. Per relation type the learned linker is chosen only where its F1
+    is higher; the default is ``learned`` or ``rule`` when one wins every type, else ``combined`` (that choice per type)."""
     from conflict_spans.records.scoring import link_counts, link_scores
 
     annotated = [d for d in validation if d.relations or any(s.label == "CASUALTY" for s in d.spans)]
     scores = {}
     for linker in (RuleLinker(), learned):
         scores[linker.name] = link_scores([link_counts(d.relations, linker.link(d)) for d in annotated])
-    default = "learned" if scores["learned"]["micro"]["f1"] > scores["rule"]["micro"]["f1"] else "rule"
-    return {"default": default, "validation_documents": len(annotated),
+    per_type = {t: "learned" if scores["learned"][t]["f1"] > scores["rule"][t]["f1"] else "rule" for t in RELATION_NAMES}
+    default = next(iter(set(per_type.values()))) if len(set(per_type.values())) == 1 else "combined"
+    if default == "combined":
+        combined = CombinedLinker(learned, per_type)
+        scores["combined"] = link_scores([link_counts(d.relations, combined.link(d)) for d in annotated])
+    return {"default": default, "default_per_type": per_type, "validation_documents": len(annotated),
             "validation_micro_f1": {name: round(s["micro"]["f1"], 6) for name, s in scores.items()},
             "validation_f1": {name: {t: round(v["f1"], 6) for t, v in s.items()} for name, s in scores.items()}}

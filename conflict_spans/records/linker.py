@@ -8,13 +8,19 @@ sentence split (``conflict_spans.sentences``):
   it, with the spans joined to them by "and", a comma or a bracket; with none in
   the sentence and a saying verb there ("It added"), the last ATTRIBUTION of the
   previous sentence. A pronoun source brings the span it stands for (K6.1).
-- ``location`` (K2): of the figure's sentence's LOCATIONs that are not a
-  speaker's place, a hospital or a destination, the one the harm hangs from in
-  the dependency parse (``records.syntax``: "killed ... in Kharkiv"), else the
-  nearest; the first of a chain ("in Bakhmut, in Donetsk region") and the
-  places listed with it ("Benue, Plateau and Nasarawa"); else the first of the
-  previous sentence in the same paragraph; else the dateline of the figure's
-  paragraph.
+- ``location`` (K2, K7): of the figure's sentence's LOCATIONs that are not a
+  speaker's place, a hospital, a destination or an origin (nor a place listed
+  with one), the one the harm hangs from in the dependency parse
+  (``records.syntax``: "killed ... in Kharkiv"), else the nearest; the most
+  specific of a chain ("in Bakhmut, in Donetsk region", "the Hayat Hotel, close
+  to the KM4 junction") and the places listed with it ("Benue, Plateau and
+  Nasarawa"). With none there: nothing for a toll over a whole war, country or
+  period (K7.5); else the first place of the previous sentence in the same
+  paragraph; else, walking back (K7.1-K7.3), the places of the latest figure
+  since the last place named, or the first place of the latest sentence that
+  tells of harm (a dateline counts); else, for a figure above every place, the
+  first place named after it (K7.6). A sub-count or restatement with no place
+  in its sentence takes its figure's places (K7.4).
 - ``perpetrator`` (K3): the nearest ACTOR before the figure in its sentence with
   a harm word between them ("RSF fighters killed 30"), or after it behind "by"
   ("died in an attack by al-Shabaab"); not one after "of" (the victims' side).
@@ -51,15 +57,23 @@ SUBCOUNT_AFTER = re.compile(r"^\W*(?:of\s+(?:them|whom|those|these)|among\s+them
 TOTAL_FIRST = re.compile(r"\b(?:of|among)\s+the\s*$", re.I)
 OF_THE_GROUP = re.compile(r"\bof\s+(?:the|those|them|whom)\b", re.I)
 JOINER = re.compile(r"^(?:\s*(?:,|and|&|\(|\)|/|or)\s*)+$")
-CHAIN = re.compile(r"^\s*(?:,\s*(?:in\s+|near\s+)?(?:the\s+)?|\s+in\s+(?:the\s+)?(?:\w+\s+){0,3}?(?:of\s+)?(?:the\s+)?|\s*\(\s*)$")
+CHAIN = re.compile(r"^\s*(?:,\s*(?:in\s+|near\s+)?(?:the\s+)?|\s+in\s+(?:the\s+)?(?:\w+\s+){0,3}?(?:of\s+)?(?:the\s+)?|\s*\(\s*|"
+                   r"(?:\s*\([^()]*\))?,?\s+(?:on\s+the\s+(?:\w+\s+)?(?:edge|outskirts)\s+of|close\s+to|just\s+outside|outside|"
+                   r"(?:north|south|east|west)(?:-?(?:east|west))?\s+of)\s+(?:the\s+)?(?:\w+\s+){0,2}?)$")
+# "Gashalti, a village in the [Naftalan] district", "Mugunga displacement camp west of [Goma]", "Sangin district of [Helmand]"
+DESCRIBED_IN = re.compile(r"^(?:\s*,)?(?:\s+(?:a|an|the|[A-Za-z’'-]+)){0,5}?\s+(?:in|of|on|near|outside|around|(?:north|south|east|west)(?:-?(?:east|west))?\s+of)"
+                          r"\s+(?:the\s+)?(?:[A-Za-z’'-]+\s+){0,2}?$")
 PRONOUNS = frozenset({"he", "she", "it", "they", "we", "i", "its", "their"})
 SPEAKER_PLACE = re.compile(r"^\s+(?:\w+\s+){0,2}?(?:in|at|from)\s+(?:the\s+)?$", re.I)
 TREATMENT_PLACE = re.compile(r"\b(?:hospital|clinic|medical cent(?:re|er)|health cent(?:re|er)|morgue|dispensary)\b", re.I)
-NOT_HARM_PLACE = re.compile(r"(?:\b(?:to|towards|into|from(?:\s+across)?|based\s+in|headquartered\s+in|handlers\s+in|hospitals?\s+(?:in|at)|"
+NOT_HARM_PLACE = re.compile(r"(?:\b(?:to|towards|into|from(?:\s+across)?|leaving|left|fled|based\s+in|headquartered\s+in|handlers\s+in|hospitals?\s+(?:in|at)|"
                             r"boundary\s+in|treated\s+in|admitted\s+in|flown\s+to|capital\s+of)\s+(?:the\s+)?|\(\s*(?:source:[^)]*)?)$", re.I)
+NOT_HARM_AFTER = re.compile(r"^\s*(?:nationals?|citizens?|-born)\b", re.I)
 COORDINATED = re.compile(r"^\s*(?:,\s*)?(?:and|or|&)\s+(?:the\s+)?$|^\s*[–/-]\s*$")
-# how many paragraphs after the dateline a figure still takes it as its place
-DATELINE_REACH = 0
+MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+CUMULATIVE = re.compile(r"\b(?:since (?:the (?:start|beginning|outbreak)|the (?:war|conflict|fighting|offensive)|then|" + MONTHS + r"|19\d\d|20\d\d)|"
+                        r"(?:war|conflict|fighting|offensive) (?:has|have) killed|in total|so far this year|this year|"
+                        r"across the country|nationwide|countrywide|between (?:\d{1,2} )?" + MONTHS + r"|between \d{1,2} and \d{1,2} " + MONTHS + r")\b", re.I)
 DATELINE = re.compile(r"^\s*(?:\(|—|–|-|,|:)")
 
 
@@ -118,9 +132,24 @@ class Context:
         return bool(before) and before[-1].label == "ATTRIBUTION" and bool(SPEAKER_PLACE.match(self.between(before[-1], span)))
 
     def is_harm_place(self, span: Span) -> bool:
-        """Not a speaker's place, a hospital, a destination or a base (K2.4, K2.5)."""
-        before = self.doc.text[max(0, span.start - 40):span.start]
-        return not (self.is_speaker_place(span) or TREATMENT_PLACE.search(span.text_in(self.doc.text)) or NOT_HARM_PLACE.search(before))
+        """Not a speaker's place, a hospital, a destination, an origin or a base (K2.4, K2.5); nor a place listed
+        with one ("flown to [Jagdalpur] and [Raipur]", "cadets from [Ecuador] and [Panama]")."""
+        return self._harm_place.get(span, True)
+
+    @cached_property
+    def _harm_place(self) -> dict[Span, bool]:
+        out: dict[Span, bool] = {}
+        previous: Span | None = None
+        for span in (s for s in self.spans if s.label == "LOCATION"):
+            before = self.doc.text[max(0, span.start - 40):span.start]
+            after = self.doc.text[span.end:span.end + 12]
+            harm = not (self.is_speaker_place(span) or TREATMENT_PLACE.search(span.text_in(self.doc.text)) or NOT_HARM_PLACE.search(before)
+                        or NOT_HARM_AFTER.match(after))
+            if harm and previous is not None and not out[previous] and COORDINATED.match(self.between(previous, span)):
+                harm = False
+            out[span] = harm
+            previous = span
+        return out
 
     def place_group(self, cands: list[Span], seed: Span) -> list[Span]:
         """``seed`` with the places listed beside it ("Benue, Plateau and Nasarawa", "Komanda–Luna") and
@@ -128,7 +157,7 @@ class Context:
         ordered = sorted(cands)
         i = ordered.index(seed)
         # "at Badarjhula in the Madi valley of southern Chitwan", "Dara district, Panjshir": the most specific comes first
-        while i > 0 and CHAIN.match(self.between(ordered[i - 1], ordered[i])) and not (
+        while i > 0 and (CHAIN.match(self.between(ordered[i - 1], ordered[i])) or DESCRIBED_IN.match(self.between(ordered[i - 1], ordered[i]))) and not (
                 i + 1 < len(ordered) and COORDINATED.match(self.between(ordered[i], ordered[i + 1]))):
             i -= 1
         seed = ordered[i]
@@ -158,6 +187,11 @@ class Context:
                 if re.fullmatch(r"\s*\(\s*", self.between(a, b)) and self.doc.text[b.end:b.end + 1] == ")":
                     out.append(self.spans[j])
         return sorted(out)
+
+    def main_place(self, places: list[Span]) -> Span:
+        """The place a sentence tells of: its first place after the dateline ("Yelwata, a settlement in ... Benue State")."""
+        body = [s for s in places if s not in self.datelines]
+        return (body or places)[0]
 
     def dateline_for(self, span: Span) -> Span | None:
         before = [d for d in self.datelines if d.start < span.start]
@@ -190,9 +224,11 @@ class RuleLinker:
         ctx = Context(doc)
         out: list[Relation] = []
         firsts: dict[Span, Span] = {}
+        placed: dict[Span, list[Span]] = {}
         for head in [s for s in ctx.spans if s.label == "CASUALTY"]:
             out += [Relation(head, t, "source") for t in self.sources(ctx, head)]
-            out += [Relation(head, t, "location") for t in self.locations(ctx, head)]
+            places = self.locations(ctx, head, placed)
+            out += [Relation(head, t, "location") for t in places]
             out += [Relation(head, t, "perpetrator") for t in self.perpetrators(ctx, head)]
             total = self.total(ctx, head)
             first = None if total is not None else self.first_mention(ctx, head, firsts)
@@ -203,6 +239,7 @@ class RuleLinker:
                 if not ctx.in_sentence(ctx.sent_of[head], "LOCATION"):  # a sub-count or restatement happened where its figure did
                     out = [r for r in out if not (r.head == head and r.type == "location")]
                     out += [Relation(head, r.tail, "location") for r in out if r.head == target and r.type == "location"]
+            placed[head] = sorted(r.tail for r in out if r.head == head and r.type == "location")
         return out
 
     def sources(self, ctx: Context, head: Span) -> list[Span]:
@@ -222,7 +259,7 @@ class RuleLinker:
                 group = sorted(group + [earlier[-1]])
         return group
 
-    def locations(self, ctx: Context, head: Span) -> list[Span]:
+    def locations(self, ctx: Context, head: Span, placed: dict[Span, list[Span]] | None = None) -> list[Span]:
         k = ctx.sent_of[head]
         cands = [s for s in ctx.in_sentence(k, "LOCATION") if ctx.is_harm_place(s)]
         body = [s for s in cands if s not in ctx.datelines] or cands  # "QUETTA — ... in Balochistan": the body's place
@@ -230,13 +267,28 @@ class RuleLinker:
             # the place the harm hangs from ("killed ... in [Kharkiv]"), nearest in the parse; else the nearest in the text
             attached = [(ctx.syntax.path_length(head, s) or 99, s.start, s) for s in body if ctx.syntax.attached(head, s)]
             return ctx.place_group(cands, min(attached)[2] if attached else _nearest(body, head))
+        sentence = ctx.doc.text[ctx.sents[k].start:ctx.sents[k].end] if ctx.sents else ""
+        if CUMULATIVE.search(sentence):
+            return []  # K7.5: a toll over the whole war or country takes no carried place
         if k > 0 and ctx.sents[k - 1].paragraph == ctx.sents[k].paragraph:
             prev = [s for s in ctx.in_sentence(k - 1, "LOCATION") if ctx.is_harm_place(s)]
-            if prev:
-                return ctx.place_group(prev, prev[0])
-        dateline = ctx.dateline_for(head)
-        if dateline is not None and ctx.paragraph(head) - ctx.paragraph(dateline) <= DATELINE_REACH:
-            return [dateline]
+            if prev:  # a place of harm in the previous sentence of the paragraph
+                return ctx.place_group(prev, ctx.main_place(prev))
+        # K7.1-K7.3: walking back, the places of the latest figure since the last place named, else that place
+        for j in range(k - 1, -1, -1):
+            figures = [h for h in placed or {} if ctx.sent_of[h] >= j and h.start < head.start and placed[h]]
+            if figures:
+                return placed[figures[-1]]
+            earlier = [s for s in ctx.in_sentence(j, "LOCATION") if ctx.is_harm_place(s)]
+            if earlier and not (HARM.search(ctx.doc.text[ctx.sents[j].start:ctx.sents[j].end]) or any(e in ctx.datelines for e in earlier)):
+                continue  # a place named outside the telling of an event ("Foreign nationals are leaving Asmara")
+            if earlier:
+                return ctx.place_group(earlier, ctx.main_place(earlier))
+        # K7.6: a figure above every place (a headline) takes the first place named after it
+        later = [s for s in ctx.spans if s.label == "LOCATION" and s.start >= head.end and ctx.is_harm_place(s)]
+        if later:
+            k2 = ctx.sent_of[later[0]]
+            return ctx.place_group([s for s in later if ctx.sent_of[s] == k2], later[0])
         return []
 
     def perpetrators(self, ctx: Context, head: Span) -> list[Span]:
