@@ -35,7 +35,7 @@ from conflict_spans.document import Document, Relation
 
 REPO = Path(__file__).resolve().parent.parent
 SRC = REPO / "corpus" / "src"
-COMPARE_COMMAND = ("python scripts/relink_locations.py compare corpus/iaa/links/k7/first corpus/iaa/links/k7/second "
+COMPARE_COMMAND = ("python scripts/relink_locations.py compare corpus/iaa/links/k7/answers corpus/iaa/links/k7/answers-second "
                    "--json corpus/iaa/links/k7/agreement.json --markdown corpus/iaa/links/k7/AGREEMENT.md")
 ANSWER = re.compile(r"^\s*(\d+)\s+(?:location\s+(\d+)|none)\s*(?:#.*)?$")
 

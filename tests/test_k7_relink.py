@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import load_script
+from support import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 K7 = ROOT / "corpus" / "iaa" / "links" / "k7"
@@ -20,7 +20,7 @@ def relink():
     return load_script(ROOT / "scripts" / "relink_locations.py", "relink_locations")
 
 
-@pytest.mark.parametrize("folder, documents", [("first", 96), ("train", 239)])
+@pytest.mark.parametrize("folder, documents", [("answers", 96), ("answers-train", 239)])
 def test_corpus_location_links_are_the_blind_pass(relink, capsys, folder, documents):
     assert relink.main(["apply", str(K7 / folder), "--check"]) == 0
     assert f"{documents} documents read, 0 with changed location links" in capsys.readouterr().out
@@ -28,7 +28,7 @@ def test_corpus_location_links_are_the_blind_pass(relink, capsys, folder, docume
 
 def test_committed_agreement_is_what_compare_computes(relink, tmp_path, capsys):
     out, md = tmp_path / "agreement.json", tmp_path / "AGREEMENT.md"
-    assert relink.main(["compare", str(K7 / "first"), str(K7 / "second"), "--json", str(out), "--markdown", str(md)]) == 0
+    assert relink.main(["compare", str(K7 / "answers"), str(K7 / "answers-second"), "--json", str(out), "--markdown", str(md)]) == 0
     assert json.loads(out.read_text(encoding="utf-8")) == json.loads((K7 / "agreement.json").read_text(encoding="utf-8"))
     assert md.read_text(encoding="utf-8") == (K7 / "AGREEMENT.md").read_text(encoding="utf-8")
     row = [line for line in md.read_text(encoding="utf-8").splitlines() if line.startswith("| 12 |")][0]
@@ -58,7 +58,7 @@ def test_bad_answer_line_is_refused_with_file_and_line(relink, tmp_path, line, s
     cas = next(i for i, s in enumerate(spans) if s.label == "CASUALTY")
     loc = next(i for i, s in enumerate(spans) if s.label == "LOCATION")
     answers = tmp_path / "answers"
-    shutil.copytree(K7 / "first", answers)
+    shutil.copytree(K7 / "answers", answers)
     path = answers / "sudan-019.txt"
     path.write_text(path.read_text(encoding="utf-8") + line.format(cas=cas, loc=loc) + "\n", encoding="utf-8")
     with pytest.raises(SystemExit) as info:
@@ -68,7 +68,7 @@ def test_bad_answer_line_is_refused_with_file_and_line(relink, tmp_path, line, s
 
 def test_missing_figure_is_refused_and_nothing_is_written(relink, tmp_path, monkeypatch):
     answers = tmp_path / "answers"
-    shutil.copytree(K7 / "first", answers)
+    shutil.copytree(K7 / "answers", answers)
     lines = (answers / "sudan-019.txt").read_text(encoding="utf-8").splitlines()
     last = lines[-1].split()[0]
     (answers / "sudan-019.txt").write_text("\n".join(x for x in lines if x.split()[0] != last) + "\n", encoding="utf-8")
