@@ -1,9 +1,12 @@
 """The learned linker: a pairwise logistic-regression classifier per relation type.
 
 For each CASUALTY span and each span a link of the type may end at (within a
-window of sentences, or the dateline), ``pair_features`` describes the pair:
+window of sentences, or the dateline; for places the whole document, since K7
+carries an event's place across it), ``pair_features`` describes the pair:
 where the two sit (same sentence, previous sentence, paragraph, distance,
-how many candidates lie between, whether the tail is the nearest one), the
+how many candidates lie between, whether the tail is the nearest one; for
+places also how many sentences back, whether the previous figure has it, how
+often it is named, whether its sentence tells of harm), the
 words between them (saying verbs, harm words, "of", "by", "in"), the kind of
 tail (dateline, headline, pronoun, a speaker's or a hospital's place), the
 dependency parse (``records.syntax``: the tail hangs from the harm through a
