@@ -180,13 +180,13 @@ def evaluate(options: Options, *, systems: Mapping[str, Predictor] | None = None
     for subset, ids in options.subsets.items():
         evaluation.subsets[subset] = score_subset(evaluation, ids, options.n_resamples, options.seed)
     if options.records:
-        from conflict_spans.records.learned import LearnedLinker, load_linker
+        from conflict_spans.records.learned import CombinedLinker, LearnedLinker
         from conflict_spans.records.linker import RuleLinker
 
         learned = LearnedLinker.from_file(options.linker_weights)
         linkers = {"rule": RuleLinker(), "learned": learned}
         if learned.info.get("default") == "combined":
-            linkers["combined"] = load_linker("combined", options.linker_weights)
+            linkers["combined"] = CombinedLinker(learned, learned.info["default_per_type"])
         model_docs = evaluation.systems[MODEL].predictions.docs if MODEL in evaluation.systems else None
         log(f"records: linking {len(gold_docs)} {options.split} documents (gold spans" + (", and the model's spans)" if model_docs else ")"))
         evaluation.records = score_records(gold_docs, linkers, predicted_docs=model_docs,

@@ -71,10 +71,8 @@ def pair_features(ctx: Context, head: Span, tail: Span, type_: str, cands: list[
     rank = by_distance.index(tail)
     before_tail = text[max(0, tail.start - 12):tail.start]
     rule_links = {r.tail for r in rule if r.head == head and r.type == type_}
-    previous = [h for h in ctx.spans if h.label == "CASUALTY" and h.start < head.start]
-    previous_tails = {r.tail for r in rule if previous and r.head == previous[-1] and r.type == type_}
-    tail_sentence = text[ctx.sents[j].start:ctx.sents[j].end] if ctx.sents else ""
-    head_sentence = text[ctx.sents[k].start:ctx.sents[k].end] if ctx.sents else ""
+    previous = ctx.previous_figure.get(head)
+    previous_tails = {r.tail for r in rule if previous is not None and r.head == previous and r.type == type_}
     values = {
         "bias": 1.0,
         "rule": float(tail in rule_links),
@@ -107,7 +105,7 @@ def pair_features(ctx: Context, head: Span, tail: Span, type_: str, cands: list[
         "subcount_cue": float(bool(SUBCOUNT.search(gap) or SUBCOUNT_AFTER.match(text[head.end:head.end + 60]))),
         "same_words": float(tail.text_in(text).lower() == head.text_in(text).lower()),
         "harm_after_tail": float(bool(HARM.search(text[tail.end:tail.end + 50]))),
-        "harm_in_head_sentence": float(bool(HARM.search(text[ctx.sents[k].start:ctx.sents[k].end]))) if ctx.sents else 0.0,
+        "harm_in_head_sentence": float(bool(HARM.search(ctx.sentence_text(k)))) if ctx.sents else 0.0,
         "head_sentence_has_label": float(bool(in_sentence)),
         "first_in_sentence": float(tail == min((c for c in cands if ctx.sent_of[c] == j), default=None, key=lambda c: c.start)),
         "rule_and_same_sentence": float(tail in rule_links and j == k),
@@ -119,10 +117,10 @@ def pair_features(ctx: Context, head: Span, tail: Span, type_: str, cands: list[
         "syntax_near": 1 / (1 + (ctx.syntax.path_length(head, tail) or 99)) if j == k else 0.0,
         "previous_figure_tail": float(tail in previous_tails),
         "sentences_back": min(10, max(0, k - j)) / 10,
-        "mentions": min(5, sum(1 for s in ctx.spans if s.label == tail.label and s.text_in(text).lower() == tail.text_in(text).lower())) / 5,
-        "harm_in_tail_sentence": float(bool(HARM.search(tail_sentence))),
-        "cumulative": float(bool(CUMULATIVE.search(head_sentence))),
-        "first_place": float(tail.label == "LOCATION" and tail == next((s for s in ctx.spans if s.label == "LOCATION" and ctx.is_harm_place(s)), None)),
+        "mentions": min(5, ctx.mentions[(tail.label, tail.text_in(text).lower())]) / 5,
+        "harm_in_tail_sentence": float(bool(HARM.search(ctx.sentence_text(j)))),
+        "cumulative": float(bool(CUMULATIVE.search(ctx.sentence_text(k)))),
+        "first_place": float(tail.label == "LOCATION" and tail == ctx.first_harm_place),
     }
     return [values[name] for name in FEATURES]
 
@@ -142,9 +140,10 @@ class LearnedLinker:
     def score(self, type_: str, feats: list[float]) -> float:
         return _sigmoid(sum(w * x for w, x in zip(self.weights[type_], feats)))
 
-    def link(self, doc: Document) -> list[Relation]:
+    def link(self, doc: Document, rule: Sequence[Relation] | None = None) -> list[Relation]:
+        """``rule``: the rule linker's links of ``doc`` (a feature), when the caller has them already."""
         ctx = Context(doc)
-        rule = set(RuleLinker().link(doc))
+        rule = set(RuleLinker().link(doc) if rule is None else rule)
         out: list[Relation] = []
         first: dict[Span, Span] = {}
         for head in [s for s in ctx.spans if s.label == "CASUALTY"]:
@@ -273,10 +272,10 @@ class CombinedLinker:
         self.learned, self.rule, self.per_type, self.info = learned, RuleLinker(), dict(per_type), learned.info
 
     def link(self, doc: Document) -> list[Relation]:
-        out: list[Relation] = []
-        for linker in (self.rule, self.learned):
-            if linker.name in self.per_type.values():
-                out += [r for r in linker.link(doc) if self.per_type.get(r.type, "rule") == linker.name]
+        rule = self.rule.link(doc)  # the learned linker's feature too: made once
+        out = [r for r in rule if self.per_type.get(r.type, "rule") == "rule"]
+        if "learned" in self.per_type.values():
+            out += [r for r in self.learned.link(doc, rule) if self.per_type.get(r.type) == "learned"]
         return out
 
 

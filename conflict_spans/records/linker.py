@@ -37,6 +37,7 @@ sentence split (``conflict_spans.sentences``):
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -77,6 +78,11 @@ CUMULATIVE = re.compile(r"\b(?:since (?:the (?:start|beginning|outbreak)|the (?:
 DATELINE = re.compile(r"^\s*(?:\(|—|–|-|,|:)")
 
 
+def _chained(gap: str) -> bool:
+    """The text between a place and a wider one it lies in: "Dara district, [Panjshir]", "a village in the [Naftalan]"."""
+    return bool(CHAIN.match(gap) or DESCRIBED_IN.match(gap))
+
+
 def is_pronoun(text: str) -> bool:
     return text.lower() in PRONOUNS
 
@@ -96,6 +102,9 @@ class Context:
 
     def in_sentence(self, k: int, label: str) -> list[Span]:
         return [s for s in self.spans if s.label == label and self.sent_of[s] == k]
+
+    def sentence_text(self, k: int) -> str:
+        return self.doc.text[self.sents[k].start:self.sents[k].end] if self.sents else ""
 
     def paragraph(self, span: Span) -> int:
         return self.sents[self.sent_of[span]].paragraph if self.sents else 0
@@ -157,7 +166,7 @@ class Context:
         ordered = sorted(cands)
         i = ordered.index(seed)
         # "at Badarjhula in the Madi valley of southern Chitwan", "Dara district, Panjshir": the most specific comes first
-        while i > 0 and (CHAIN.match(self.between(ordered[i - 1], ordered[i])) or DESCRIBED_IN.match(self.between(ordered[i - 1], ordered[i]))) and not (
+        while i > 0 and _chained(self.between(ordered[i - 1], ordered[i])) and not (
                 i + 1 < len(ordered) and COORDINATED.match(self.between(ordered[i], ordered[i + 1]))):
             i -= 1
         seed = ordered[i]
@@ -187,6 +196,21 @@ class Context:
                 if re.fullmatch(r"\s*\(\s*", self.between(a, b)) and self.doc.text[b.end:b.end + 1] == ")":
                     out.append(self.spans[j])
         return sorted(out)
+
+    @cached_property
+    def mentions(self) -> Counter:
+        """How often each (label, lower-cased text) is a span of the document."""
+        return Counter((s.label, s.text_in(self.doc.text).lower()) for s in self.spans)
+
+    @cached_property
+    def first_harm_place(self) -> Span | None:
+        return next((s for s in self.spans if s.label == "LOCATION" and self.is_harm_place(s)), None)
+
+    @cached_property
+    def previous_figure(self) -> dict[Span, Span | None]:
+        """Each CASUALTY span's previous CASUALTY span in the text."""
+        figures = [s for s in self.spans if s.label == "CASUALTY"]
+        return dict(zip(figures, [None, *figures[:-1]]))
 
     def main_place(self, places: list[Span]) -> Span:
         """The place a sentence tells of: its first place after the dateline ("Yelwata, a settlement in ... Benue State")."""
@@ -246,8 +270,7 @@ class RuleLinker:
         k = ctx.sent_of[head]
         cands = ctx.in_sentence(k, "ATTRIBUTION")
         if not cands:
-            sentence = ctx.doc.text[ctx.sents[k].start:ctx.sents[k].end] if ctx.sents else ""
-            if k > 0 and SAYING.search(sentence) and ctx.sents[k - 1].paragraph == ctx.sents[k].paragraph:
+            if k > 0 and SAYING.search(ctx.sentence_text(k)) and ctx.sents[k - 1].paragraph == ctx.sents[k].paragraph:
                 prev = ctx.in_sentence(k - 1, "ATTRIBUTION")
                 return [prev[-1]] if prev else []
             return []
@@ -267,8 +290,7 @@ class RuleLinker:
             # the place the harm hangs from ("killed ... in [Kharkiv]"), nearest in the parse; else the nearest in the text
             attached = [(ctx.syntax.path_length(head, s) or 99, s.start, s) for s in body if ctx.syntax.attached(head, s)]
             return ctx.place_group(cands, min(attached)[2] if attached else _nearest(body, head))
-        sentence = ctx.doc.text[ctx.sents[k].start:ctx.sents[k].end] if ctx.sents else ""
-        if CUMULATIVE.search(sentence):
+        if CUMULATIVE.search(ctx.sentence_text(k)):
             return []  # K7.5: a toll over the whole war or country takes no carried place
         if k > 0 and ctx.sents[k - 1].paragraph == ctx.sents[k].paragraph:
             prev = [s for s in ctx.in_sentence(k - 1, "LOCATION") if ctx.is_harm_place(s)]
@@ -280,7 +302,7 @@ class RuleLinker:
             if figures:
                 return placed[figures[-1]]
             earlier = [s for s in ctx.in_sentence(j, "LOCATION") if ctx.is_harm_place(s)]
-            if earlier and not (HARM.search(ctx.doc.text[ctx.sents[j].start:ctx.sents[j].end]) or any(e in ctx.datelines for e in earlier)):
+            if earlier and not (HARM.search(ctx.sentence_text(j)) or any(e in ctx.datelines for e in earlier)):
                 continue  # a place named outside the telling of an event ("Foreign nationals are leaving Asmara")
             if earlier:
                 return ctx.place_group(earlier, ctx.main_place(earlier))
