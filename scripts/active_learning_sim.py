@@ -73,6 +73,11 @@ def curve(strategy: str, pool_docs, validation: Path, sizes: list[int], seed: in
     return points
 
 
+def mean_curve(curves: dict[str, list[dict]]) -> list[float]:
+    """Validation micro F1 in points at each size, averaged over the seeds' curves."""
+    return [100 * sum(c[k]["validation_micro_f1"] for c in curves.values()) / len(curves) for k in range(len(next(iter(curves.values()))))]
+
+
 def render(result: dict, out: Path) -> None:
     import matplotlib
 
@@ -86,9 +91,7 @@ def render(result: dict, out: Path) -> None:
             ax.plot([p["documents"] for p in points], [100 * p["validation_micro_f1"] for p in points], style, color=colour,
                     alpha=0.35 if len(curves) > 1 else 1.0, linewidth=1, markersize=4, label=f"{strategy} (seed {seed})")
         if len(curves) > 1:
-            sizes = result["sizes"]
-            mean = [100 * sum(c[k]["validation_micro_f1"] for c in curves.values()) / len(curves) for k in range(len(sizes))]
-            ax.plot(sizes, mean, style, color=colour, linewidth=2.5, label=f"{strategy} (mean of {len(curves)} seeds)")
+            ax.plot(result["sizes"], mean_curve(curves), style, color=colour, linewidth=2.5, label=f"{strategy} (mean of {len(curves)} seeds)")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("annotated training documents")
     ax.set_ylabel("validation strict micro F1")
@@ -108,11 +111,11 @@ def render(result: dict, out: Path) -> None:
     if several:
         lines[-2] = lines[-2][:-2] + " | uncertainty (mean) | random (mean) |"
         lines[-1] += "---:|---:|"
+    means = {s: mean_curve(result["curves"][s]) for s in ("uncertainty", "random")}
     for k, size in enumerate(result["sizes"]):
         cells = [f"{100 * result['curves'][s][seed][k]['validation_micro_f1']:.2f}" for s in ("uncertainty", "random") for seed in result["curves"][s]]
         if several:
-            cells += [f"{100 * sum(c[k]['validation_micro_f1'] for c in result['curves'][s].values()) / len(result['curves'][s]):.2f}"
-                      for s in ("uncertainty", "random")]
+            cells += [f"{means[s][k]:.2f}" for s in ("uncertainty", "random")]
         lines.append(f"| {size} | " + " | ".join(cells) + " |")
     (out / "curve.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -222,20 +222,25 @@ def update_readme(readme: Path, result: dict, f1: dict | None = None) -> None:
     readme.write_text(head + readme_block(result, f1) + tail, encoding="utf-8")
 
 
+def engine_scores(engine: str, model: str, onnx_dir: str, docs, max_length: int | None = None, stride: int | None = None):
+    """Strict micro scores of ``engine`` on ``docs`` (batch 32), and its predicted documents."""
+    from conflict_spans.evaluation.scoring import document_scores
+
+    predicted = load_engine(engine, model, onnx_dir, 32, max_length, stride).predict_documents(docs)
+    return document_scores(docs, predicted)["micro"], predicted
+
+
 def f1_study(args, onnx_dir: str) -> dict:
     import torch
 
     from conflict_spans.corpus.io import read_documents
-    from conflict_spans.evaluation.scoring import document_scores
 
     torch.set_num_threads(args.threads)
     docs = read_documents(Path(args.f1_data))
     rows = []
     reference = None
     for engine in ENGINES:
-        predictor = load_engine(engine, args.model, onnx_dir, 32, args.max_length, args.stride)
-        predicted = predictor.predict_documents(docs)
-        micro = document_scores(docs, predicted)["micro"]
+        micro, predicted = engine_scores(engine, args.model, onnx_dir, docs, args.max_length, args.stride)
         spans = [(d.id, s.start, s.end, s.label) for d in predicted for s in d.spans]
         if reference is None:
             reference = set(spans)

@@ -26,18 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 GOAL = 1.5
 
 
-def validation_f1(model: str, onnx_dir: str, data: Path, threads: int) -> float:
-    import torch
-
-    from conflict_spans.corpus.io import read_documents
-    from conflict_spans.evaluation.scoring import document_scores
-
-    torch.set_num_threads(threads)
-    docs = read_documents(data)
-    predictor = bench.load_engine("onnx-int8", model, onnx_dir, 32)
-    return document_scores(docs, predictor.predict_documents(docs))["micro"]["f1"]
-
-
 def markdown(result: dict) -> str:
     spacy = result["spacy_words_per_second"]
     lines = ["# Fewer encoder layers: speed against F1", "",
@@ -66,8 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--f1-data", default=str(ROOT / "corpus" / "data" / "validation.jsonl"))
     parser.add_argument("--out", default=str(ROOT / "eval" / "benchmarks"))
     args = parser.parse_args(argv)
+    import torch
+
+    from conflict_spans.corpus.io import read_documents
     from conflict_spans.model.onnx import export_onnx
 
+    torch.set_num_threads(args.threads)
+    validation = read_documents(Path(args.f1_data))
     rows = []
     with tempfile.TemporaryDirectory(prefix="layer-study-") as temporary:
         work = Path(temporary)
@@ -80,15 +73,13 @@ def main(argv: list[str] | None = None) -> int:
             child_args.model = model
             run = bench.run_child("onnx-int8", 32, child_args, work, onnx_dir)
             config = json.loads((Path(model) / "config.json").read_text(encoding="utf-8"))
-            layers = config.get("num_hidden_layers") or config.get("encoder_config", {}).get("num_hidden_layers")
+            layers = config.get("num_hidden_layers")
             rows.append({"model": model, "layers": layers, "words_per_second": run["words_per_second"]["whole_process"],
                          "model_only_words_per_second": run["words_per_second"]["model_only"],
-                         "f1": round(validation_f1(model, onnx_dir, Path(args.f1_data), args.threads), 6)})
-    from conflict_spans.corpus.io import read_documents
-
+                         "f1": round(bench.engine_scores("onnx-int8", model, onnx_dir, validation)[0]["f1"], 6)})
     result = {"command": "python scripts/layer_study.py " + " ".join(sys.argv[1:] if argv is None else argv), "cpus": os.cpu_count(),
               "threads": args.threads, "repeat": args.repeat, "documents": documents, "words": words,
-              "validation_documents": len(read_documents(Path(args.f1_data))),
+              "validation_documents": len(validation),
               "spacy_words_per_second": spacy["words_per_second"]["whole_process"], "rows": rows}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,8 @@ from pathlib import Path
 
 from conflict_spans.corpus.markup import document_to_markup, read_markup_file
 from conflict_spans.document import Document, Relation
+from conflict_spans.records.linker import Context
+from conflict_spans.records.scoring import prf
 
 REPO = Path(__file__).resolve().parent.parent
 SRC = REPO / "corpus" / "src"
@@ -90,16 +92,13 @@ def parse_answers(path: Path, doc: Document) -> list[Relation]:
 
 
 def follow_k74(answers: Path, out: Path, files: dict[str, Path]) -> int:
-    from conflict_spans.sentences import sentence_index, sentences
-
     out.mkdir(parents=True, exist_ok=True)
     changes = 0
     for path in sorted(answers.glob("*.txt")):
         doc = read_markup_file(files[path.stem])
         spans = sorted(doc.spans)
         index = {span: i for i, span in enumerate(spans)}
-        sents = sentences(doc.text)
-        sent = {span: sentence_index(sents, span.start) for span in spans}
+        sent = Context(doc).sent_of
         places: dict[int, list[int]] = {}
         for rel in parse_answers(path, doc):
             places.setdefault(index[rel.head], []).append(index[rel.tail])
@@ -109,7 +108,7 @@ def follow_k74(answers: Path, out: Path, files: dict[str, Path]) -> int:
             if span.label != "CASUALTY":
                 continue
             own = [t for t in places.get(i, []) if sent[spans[t]] == sent[span]]
-            if i in target and not own and target[i] < len(spans) and sorted(places.get(target[i], [])) != sorted(places.get(i, [])):
+            if i in target and not own and sorted(places.get(target[i], [])) != sorted(places.get(i, [])):
                 before = places.get(i, [])
                 places[i] = list(places.get(target[i], []))
                 changes += 1
@@ -146,10 +145,9 @@ def compare(first: Path, second: Path, files: dict[str, Path], out: Path | None,
         tp, n_first, n_second = tp + len(a & b), n_first + len(a), n_second + len(b)
         same_sets, figures = same_sets + same, figures + len(heads)
         per_doc[doc_id] = {"first": len(a), "second": len(b), "both": len(a & b), "figures": len(heads), "same_places": same}
-    p = tp / n_first if n_first else 0.0
-    r = tp / n_second if n_second else 0.0
-    result = {"documents": len(ids), "links_first": n_first, "links_second": n_second, "both": tp, "precision": round(p, 3),
-              "recall": round(r, 3), "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0, "figures": figures,
+    score = prf(tp, n_first, n_second)  # P read from the first pass, R from the second
+    result = {"documents": len(ids), "links_first": n_first, "links_second": n_second, "both": tp, "precision": round(score["precision"], 3),
+              "recall": round(score["recall"], 3), "f1": round(score["f1"], 3), "figures": figures,
               "figures_same_places": same_sets, "per_document": per_doc}
     print(json.dumps({k: v for k, v in result.items() if k != "per_document"}))
     if out is not None:
