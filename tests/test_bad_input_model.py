@@ -326,6 +326,8 @@ def test_12_train_non_positive_epochs(tiny_encoder, tmp_path, epochs):
     ("--max-eval-docs", "-2", "max_eval_docs"),
     ("--casing-dim", "0", "casing_dim"),
     ("--num-layers", "0", "num_layers"),
+    ("--distill-alpha", "1.5", "distill_alpha"),
+    ("--distill-temperature", "0", "distill_temperature"),
     ("--decoding", "beam", "decoding"),
 ])
 def test_12_train_other_invalid_numbers(tiny_encoder, tmp_path, flag, value, named):

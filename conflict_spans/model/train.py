@@ -33,6 +33,9 @@ class ModelArguments:
     casing_dim: int = field(default=32, metadata={"help": "Size of the casing-feature embedding."})
     num_layers: int | None = field(default=None, metadata={"help": "Keep only the encoder's first N transformer layers (default: all). Fewer layers predict faster at some cost in F1 (eval/benchmarks/layers.md)."})
     decoding: str = field(default="viterbi", metadata={"help": "How token scores become tags: 'viterbi' (IOB2-consistent best path) or 'greedy' (argmax)."})
+    teacher: str | None = field(default=None, metadata={"help": "Distil from this trained model of ours (a folder written by train.py, with the same tokenizer): the loss mixes the gold labels' cross-entropy with the teacher's softened token distributions. Usually with --model-name-or-path set to the teacher and --num-layers N, so the student starts from the teacher's first N layers and its head (eval/benchmarks/distill.md)."})
+    distill_alpha: float = field(default=0.5, metadata={"help": "With --teacher: weight of the teacher's loss (KL divergence); 1 - alpha goes to the gold labels."})
+    distill_temperature: float = field(default=2.0, metadata={"help": "With --teacher: softmax temperature for both teacher and student in the KL term (scaled by T^2)."})
 
 
 @dataclass
@@ -123,6 +126,10 @@ def check_arguments(model_args: ModelArguments, data_args: DataArguments, train_
         problems.append(catalogue.train_argument("casing_dim", model_args.casing_dim, "must be 1 or more"))
     if model_args.num_layers is not None and model_args.num_layers < 1:
         problems.append(catalogue.train_argument("num_layers", model_args.num_layers, "must be 1 or more (leave it out to keep all the encoder's layers)"))
+    if not 0.0 <= model_args.distill_alpha <= 1.0:
+        problems.append(catalogue.train_argument("distill_alpha", model_args.distill_alpha, "must be from 0 to 1 (the teacher's share of the loss)"))
+    if not positive(model_args.distill_temperature):
+        problems.append(catalogue.train_argument("distill_temperature", model_args.distill_temperature, "must be more than 0"))
     if model_args.decoding not in ("viterbi", "greedy"):
         problems.append(catalogue.train_argument("decoding", model_args.decoding, "must be viterbi or greedy"))
     if problems:
@@ -161,7 +168,7 @@ def check_base_model(model_path: str, option: str = "--model-name-or-path") -> N
     from transformers import AutoConfig
 
     from conflict_spans import problems as catalogue
-    from conflict_spans.model.network import check_model_folder
+    from conflict_spans.model.folders import check_model_folder
     from conflict_spans.problems import CorpusError
 
     if Path(model_path).expanduser().exists() or _looks_like_a_path(model_path):
@@ -292,11 +299,31 @@ def _trainer_class():
     class SpanTrainer(Trainer):
         """Evaluates like the model is used: whole documents, merged windows, decoded spans."""
 
-        def __init__(self, *args, eval_encoded=None, predictor_factory=None, **kwargs):
+        def __init__(self, *args, eval_encoded=None, predictor_factory=None, teacher=None, distill_alpha=0.5,
+                     distill_temperature=2.0, **kwargs):
             super().__init__(*args, **kwargs)
+            self.teacher = teacher
+            self.distill_alpha = distill_alpha
+            self.distill_temperature = distill_temperature
             self.eval_encoded = eval_encoded  # validation documents, windowed as the predictor windows them
             self.eval_docs = [enc.doc for enc in eval_encoded]
             self.predictor_factory = predictor_factory
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            """With a teacher: (1 - alpha) x gold cross-entropy + alpha x T^2 x KL(teacher || student) at temperature T,
+            over the tokens that carry a label (Hinton et al. 2015)."""
+            if self.teacher is None:
+                return super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
+            outputs = model(**inputs)
+            with torch.no_grad():
+                teacher_logits = self.teacher(**{k: v for k, v in inputs.items() if k != "labels"}).logits
+            keep = inputs["labels"] != -100
+            t = self.distill_temperature
+            student = torch.nn.functional.log_softmax(outputs.logits[keep] / t, dim=-1)
+            target = torch.nn.functional.softmax(teacher_logits[keep] / t, dim=-1)
+            kd = torch.nn.functional.kl_div(student, target, reduction="batchmean") * t * t
+            loss = (1 - self.distill_alpha) * outputs.loss + self.distill_alpha * kd
+            return (loss, outputs) if return_outputs else loss
 
         def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval"):
             """One forward pass over the validation windows gives both the loss and the decoded spans."""
@@ -332,6 +359,26 @@ def _trainer_class():
             return metrics
 
     return SpanTrainer
+
+
+def load_teacher(folder: str, tokenizer, student):
+    """The trained model to distil from, frozen; a ``CorpusError`` when its tokenizer or casing features differ from the student's."""
+    from transformers import AutoTokenizer
+
+    from conflict_spans.model.network import load_token_classifier, uses_casing
+    from conflict_spans.problems import CorpusError, Problem
+
+    teacher = load_token_classifier(Path(folder).expanduser())
+    if AutoTokenizer.from_pretrained(str(Path(folder).expanduser())).get_vocab() != tokenizer.get_vocab():
+        raise CorpusError(Problem("teacher", "the teacher's tokenizer has another vocabulary than the student's, so their token scores do not line up",
+                                  "distil from a model trained on the same encoder as --model-name-or-path", path=folder))
+    if uses_casing(teacher) != uses_casing(student):
+        raise CorpusError(Problem("teacher", f"the teacher {'uses' if uses_casing(teacher) else 'does not use'} casing features and the student {'does' if uses_casing(student) else 'does not'}",
+                                  "give the student the teacher's --casing-features setting", path=folder, value=str(uses_casing(student)).lower()))
+    teacher.eval()
+    for parameter in teacher.parameters():
+        parameter.requires_grad_(False)
+    return teacher
 
 
 def plot_curve(log_history: list[dict[str, Any]], path: Path) -> None:
@@ -390,6 +437,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
     from conflict_spans.corpus.io import check_output_folder, write_jsonl
     from conflict_spans.evaluation.scoring import document_scores
     from conflict_spans.model.hub import add_remote_code
+    from conflict_spans.model.folders import check_model_folder
     from conflict_spans.model.network import build_token_classifier, uses_casing
     from conflict_spans.model.predict import PREDICT_CONFIG, Predictor
     from conflict_spans.model.windows import model_max_length
@@ -403,6 +451,8 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
     train_docs, eval_docs = read_training_data(data_args)
     model_path = resolve_model_path(model_args.model_name_or_path)
     check_base_model(model_path)
+    if model_args.teacher:
+        check_model_folder(Path(model_args.teacher).expanduser(), option="--teacher")
 
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))))
     set_seed(train_args.seed)
@@ -416,6 +466,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
         raise
     except (OSError, ValueError, SafetensorError) as exc:
         raise CorpusError(catalogue.model_folder_unreadable(Path(model_path), "--model-name-or-path", "the model", f"{type(exc).__name__}: {exc}")) from None
+    teacher = load_teacher(model_args.teacher, tokenizer, model) if model_args.teacher else None
     max_length = min(data_args.max_length, model_max_length(tokenizer, model.config))
     stride = min(data_args.stride, max_length // 2)
     predict_stride = min(data_args.predict_stride, max_length // 2)
@@ -443,7 +494,12 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
         processing_class=tokenizer,
         eval_encoded=eval_encoded,
         predictor_factory=predictor_factory,
+        teacher=teacher,
+        distill_alpha=model_args.distill_alpha,
+        distill_temperature=model_args.distill_temperature,
     )
+    if teacher is not None:
+        teacher.to(trainer.args.device)
     resume_from = None
     if train_args.resume:
         resume_from = last_complete_checkpoint(train_args.output_dir)
