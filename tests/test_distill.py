@@ -78,23 +78,27 @@ def test_the_loss_mixes_gold_cross_entropy_and_the_teachers_distribution(teacher
     assert loss.item() == pytest.approx(0.5 * gold.item() + 0.5 * kd.item(), rel=1e-5)
 
 
-def test_a_missing_teacher_is_refused_before_anything_is_written(teacher, tmp_path) -> None:
+def assert_refused(teacher, bad_teacher, tmp_path, *named: str) -> None:
+    """train() with ``--teacher bad_teacher`` stops with a message naming ``named``, and writes no run folder."""
     from conflict_spans.model.train import parse_arguments, train
 
     data = write_tiny_corpus(tmp_path / "data")
     out = tmp_path / "student"
     args = student_args(teacher, data, out)
-    args[args.index("--teacher") + 1] = str(tmp_path / "no-such-model")
+    args[args.index("--teacher") + 1] = str(bad_teacher)
     with pytest.raises(CorpusError) as info:
         train(*parse_arguments(args))
-    assert "--teacher" in str(info.value) and "no-such-model" in str(info.value)
+    for word in named:
+        assert word in str(info.value), (word, str(info.value))
     assert not out.exists()
+
+
+def test_a_missing_teacher_is_refused_before_anything_is_written(teacher, tmp_path) -> None:
+    assert_refused(teacher, tmp_path / "no-such-model", tmp_path, "--teacher", "no-such-model")
 
 
 def test_a_teacher_with_another_vocabulary_is_refused(teacher, tmp_path) -> None:
     from transformers import BertTokenizerFast
-
-    from conflict_spans.model.train import parse_arguments, train
 
     other = tmp_path / "other-vocab"
     other.mkdir()
@@ -102,25 +106,9 @@ def test_a_teacher_with_another_vocabulary_is_refused(teacher, tmp_path) -> None
         (other / name).write_bytes((teacher / name).read_bytes())
     (tmp_path / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "killed", "in"]) + "\n")
     BertTokenizerFast(vocab_file=str(tmp_path / "vocab.txt")).save_pretrained(str(other))
-    data = write_tiny_corpus(tmp_path / "data")
-    out = tmp_path / "student"
-    args = student_args(teacher, data, out)
-    args[args.index("--teacher") + 1] = str(other)
-    with pytest.raises(CorpusError) as info:
-        train(*parse_arguments(args))
-    assert "vocabulary" in str(info.value) and str(other) in str(info.value)
-    assert not out.exists()
+    assert_refused(teacher, other, tmp_path, "vocabulary", str(other))
 
 
 def test_a_teacher_without_the_students_casing_features_is_refused(teacher, tmp_path) -> None:
-    from conflict_spans.model.train import parse_arguments, train
-
     plain = make_tiny_model(tmp_path / "plain", casing_features=False, epochs=1)
-    data = write_tiny_corpus(tmp_path / "data")
-    out = tmp_path / "student"
-    args = student_args(teacher, data, out)
-    args[args.index("--teacher") + 1] = str(plain)
-    with pytest.raises(CorpusError) as info:
-        train(*parse_arguments(args))
-    assert "casing" in str(info.value) and "--casing-features" in str(info.value)
-    assert not out.exists()
+    assert_refused(teacher, plain, tmp_path, "casing", "--casing-features")
