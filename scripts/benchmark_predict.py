@@ -42,14 +42,15 @@ def word_count(texts) -> int:
     return sum(len(t.split()) for t in texts)
 
 
-def load_engine(engine: str, model: str, onnx_dir: str, batch_size: int, max_length: int | None = None, stride: int | None = None):
+def load_engine(engine: str, model: str, onnx_dir: str, batch_size: int, max_length: int | None = None, stride: int | None = None,
+                threads: int | None = None):
     """The predictor of ``engine``, with the model folder's windows unless ``max_length``/``stride`` are given."""
     from conflict_spans.model.predict import load_predictor
 
     if engine == "torch-fp32":
         predictor = load_predictor(model, batch_size=batch_size)
     else:
-        predictor = load_predictor(onnx_dir, batch_size=batch_size, int8=engine == "onnx-int8")
+        predictor = load_predictor(onnx_dir, batch_size=batch_size, int8=engine == "onnx-int8", threads=threads)
     predictor.max_length = max_length or predictor.max_length
     predictor.stride = predictor.stride if stride is None else stride
     return predictor
@@ -82,9 +83,10 @@ def peak_rss_mb() -> float | None:
 # ---- one child process: one engine at one batch size --------------------------------------------
 
 def child(args: argparse.Namespace) -> int:
-    import torch
+    if not args.child.startswith("onnx"):  # an export runs without torch (model/ort.py) and takes the thread count itself
+        import torch
 
-    torch.set_num_threads(args.threads)
+        torch.set_num_threads(args.threads)
     from conflict_spans.corpus.io import read_inputs
 
     started = time.perf_counter()
@@ -104,7 +106,7 @@ def child(args: argparse.Namespace) -> int:
         lines = [json.dumps({"id": d.id, "spans": [{"start": e.start_char, "end": e.end_char, "label": e.label_} for e in p.ents]})
                  for d, p in zip(docs, parsed)]
     else:
-        predictor = load_engine(args.child, args.model, args.onnx, args.batch_size, args.max_length, args.stride)
+        predictor = load_engine(args.child, args.model, args.onnx, args.batch_size, args.max_length, args.stride, args.threads)
         forward = predictor.window_log_probs
         model_time = [0.0]
 

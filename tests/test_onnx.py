@@ -17,6 +17,7 @@ import torch
 from conflict_spans.cli import main as cli_main
 from conflict_spans.document import Document, check_spans
 from conflict_spans.model import onnx as onnx_export
+from conflict_spans.model import ort as onnx_runtime
 from conflict_spans.model.predict import load_predictor
 from conflict_spans.model.windows import encode_document
 from conflict_spans.problems import CorpusError
@@ -60,7 +61,7 @@ def test_the_export_is_a_model_folder_with_the_inputs_the_model_uses(exported, k
     assert set(info["files"]) == {"model.onnx", "model.int8.onnx"}
     expected = ["input_ids", "attention_mask", "token_type_ids"] + (["casing_ids"] if kind == "casing" else [])
     assert info["inputs"] == expected
-    assert [i.name for i in onnx_export.onnx_session(folder / "model.onnx", threads=1).get_inputs()] == expected
+    assert [i.name for i in onnx_runtime.onnx_session(folder / "model.onnx", threads=1).get_inputs()] == expected
     for name in ("predict_config.json", "tokenizer.json"):
         assert (folder / name).read_bytes() == (model / name).read_bytes()
     # config.json without the transformers remote code (model/hub), which runs torch weights the export does not carry
@@ -85,6 +86,46 @@ def test_onnx_runtime_fp32_predicts_the_spans_pytorch_predicts(exported, kind):
     expected = spans_of(torch_predictor.predict_documents(docs))
     assert sum(map(len, expected)) > 5  # a comparison of empty outputs would prove nothing
     assert spans_of(ort_predictor.predict_documents(docs)) == expected
+
+
+def test_the_exports_tokenizer_windows_every_corpus_text_as_transformers_does(exported):
+    """An export is tokenized by the tokenizers library over tokenizer.json (model/ort.py), not by transformers: the windows of
+    every corpus document (ids, offsets, words, casing ids, token types) are the ones transformers' fast tokenizer gives."""
+    from transformers import AutoTokenizer
+
+    from conflict_spans.corpus.io import read_documents
+    from conflict_spans.paths import DATA_DIR
+
+    _, folder = exported["casing"]
+    ours = load_predictor(folder).tokenizer
+    assert type(ours).__name__ == "FolderTokenizer"
+    reference = AutoTokenizer.from_pretrained(str(folder))
+    docs = [d for split in ("train", "validation", "test") for d in read_documents(DATA_DIR / f"{split}.jsonl")] + documents()
+    assert len(docs) > 600
+    for doc in docs:
+        a, b = (encode_document(tok, doc, max_length=128, stride=8, with_labels=False, full_last=True) for tok in (reference, ours))
+        assert a.words == b.words, doc.id
+        assert [vars(w) for w in a.windows] == [vars(w) for w in b.windows], doc.id
+    assert ours.pad_token_id == reference.pad_token_id
+
+
+def test_prediction_through_an_export_imports_neither_torch_nor_transformers(exported, tmp_path):
+    """Whole processes over an archive pay for every import: the export path loads onnxruntime and tokenizers only."""
+    import subprocess
+    import sys
+
+    _, folder = exported["casing"]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in documents()), encoding="utf-8")
+    script = ("import sys\nfrom conflict_spans.cli import main\n"
+              f"code = main(['predict', '--model', {str(folder)!r}, {str(source)!r}, '-o', {str(tmp_path / 'out.jsonl')!r}, '--int8', '--quiet'])\n"
+              "print(code, sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "0 []", done.stdout
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [[(s["start"], s["end"], s["label"]) for s in r["spans"]] for r in records] == \
+        [[(s.start, s.end, s.label) for s in d.spans] for d in load_predictor(folder, int8=True).predict_documents(documents())]
 
 
 def test_casing_ids_reach_the_exported_graph(exported):
@@ -129,8 +170,8 @@ def test_predict_cli_int8_runs_the_int8_file_with_the_threads_asked(exported, tm
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in documents()), encoding="utf-8")
     sessions = []
-    real = onnx_export.onnx_session
-    monkeypatch.setattr(onnx_export, "onnx_session", lambda path, threads=None: sessions.append((Path(path).name, threads)) or real(path, threads=threads))
+    real = onnx_runtime.onnx_session
+    monkeypatch.setattr(onnx_runtime, "onnx_session", lambda path, threads=None: sessions.append((Path(path).name, threads)) or real(path, threads=threads))
     assert cli_main(["predict", "--model", str(folder), str(source), "-o", str(tmp_path / "int8.jsonl"), "--int8", "--threads", "1", "--quiet"]) == 0
     assert sessions == [("model.int8.onnx", 1)]
     records = [json.loads(line) for line in (tmp_path / "int8.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -221,7 +262,7 @@ def test_int8_needs_an_int8_export(exported, tmp_path):
 def test_an_export_runs_on_the_cpu_only(exported):
     _, folder = exported["plain"]
     with pytest.raises(CorpusError) as exc:
-        onnx_export.load_onnx_classifier(folder, device="cuda")
+        onnx_runtime.load_onnx_classifier(folder, device="cuda")
     assert codes(exc) == ["onnx-device"]
 
 

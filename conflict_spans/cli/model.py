@@ -70,12 +70,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     check_partial(output, resume=args.resume)
     files = prediction_input_files(inputs)
     if not args.int8 and not (Path(args.model) / "model.onnx").is_file():  # a cheap look at the model folder before the long one at the inputs
-        from conflict_spans.model.network import check_model_folder
+        from conflict_spans.model.folders import check_model_folder
 
         check_model_folder(args.model)
     check_prediction_inputs(files)  # every record, before the model loads: a bad one stops the run with nothing written
-    if args.threads is not None:
-        import torch
+    if args.threads is not None and not (args.int8 or (Path(args.model) / "model.onnx").is_file()):
+        import torch  # an export takes --threads itself and runs without torch (model/ort.py)
 
         torch.set_num_threads(args.threads)
     predictor = load_predictor(args.model, device=args.device, batch_size=args.batch_size, int8=args.int8, threads=args.threads)

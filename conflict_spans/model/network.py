@@ -13,7 +13,6 @@ Without casing features the plain ``AutoModelForTokenClassification`` is used.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import TokenClassifierOutput
 
-from conflict_spans import problems as catalogue
 from conflict_spans.model.casing import N_CASING_IDS
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import ID2LABEL, LABEL2ID
@@ -120,45 +118,6 @@ def check_label_maps(config: PretrainedConfig, where: str) -> None:
             "train a model on this corpus with training/train.py, or start from an encoder without a token-classification head",
             path=where,
         ))
-
-
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "tokenizer.model", "spiece.model", "sentencepiece.bpe.model")
-
-
-def read_json_object(folder: Path, name: str, option: str) -> dict:
-    """``folder/name`` as a JSON object, or a ``CorpusError`` naming the folder and the file."""
-    try:
-        data = json.loads((folder / name).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorpusError(catalogue.model_folder_unreadable(folder, option, name, str(exc))) from None
-    if not isinstance(data, dict):
-        raise CorpusError(catalogue.model_folder_unreadable(folder, option, name, f"a JSON {type(data).__name__}, not an object"))
-    return data
-
-
-def check_model_folder(folder: str | Path, *, option: str = "--model") -> None:
-    """Raise before loading when ``folder`` is not a model folder: missing, a file, or without a readable
-    config.json, weights or tokenizer files. Every problem is named at once."""
-    folder = Path(folder)
-    if not folder.exists():
-        raise CorpusError(catalogue.model_folder_missing(folder, option))
-    if not folder.is_dir():
-        raise CorpusError(catalogue.model_folder_not_folder(folder, option))
-    problems = []
-    if not (folder / "config.json").is_file():
-        problems.append(catalogue.model_folder_incomplete(folder, option, "config.json", "config.json"))
-    else:
-        try:
-            read_json_object(folder, "config.json", option)
-        except CorpusError as exc:
-            problems += exc.problems
-    if not any((folder / name).is_file() for name in WEIGHT_FILES):
-        problems.append(catalogue.model_folder_incomplete(folder, option, "weights", ", ".join(WEIGHT_FILES)))
-    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
-        problems.append(catalogue.model_folder_incomplete(folder, option, "tokenizer", ", ".join(TOKENIZER_FILES)))
-    if problems:
-        raise CorpusError(problems)
 
 
 def load_token_classifier(model_dir: str | Path) -> PreTrainedModel:

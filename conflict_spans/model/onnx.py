@@ -7,9 +7,11 @@
 optionally ``model.int8.onnx`` (weights quantized to int8 by ONNX Runtime's
 dynamic quantization), the tokenizer and configuration files copied unchanged,
 and ``export.json`` saying how it was made. ``load_predictor`` (``predict.py``)
-reads such a folder: it hands :class:`OnnxTokenClassifier` to ``Predictor`` in
-place of the torch network, so that windows, batching and decoding are the
-very code the torch model goes through, and only the forward pass differs.
+reads such a folder through ``ort.py``, which imports neither torch nor
+transformers: it hands :class:`~conflict_spans.model.ort.OnnxTokenClassifier`
+to ``Predictor`` in place of the torch network, so that windows, batching and
+decoding are the very code the torch model goes through, and only the forward
+pass differs.
 
 onnx, onnxscript (the exporter) and onnxruntime are imported only inside the
 functions that need them.
@@ -28,14 +30,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from transformers.modeling_outputs import TokenClassifierOutput
 
 from conflict_spans import problems as catalogue
-from conflict_spans.model.network import TOKENIZER_FILES, check_model_folder, load_token_classifier, read_json_object, uses_casing
+from conflict_spans.model.folders import TOKENIZER_FILES, check_model_folder
+from conflict_spans.model.network import load_token_classifier, uses_casing
+from conflict_spans.model.ort import INT8_FILE, ONNX_FILE, onnx_session
 from conflict_spans.problems import CorpusError
 
-ONNX_FILE = "model.onnx"
-INT8_FILE = "model.int8.onnx"
 EXPORT_INFO = "export.json"
 OPSET = 18
 # copied unchanged into the exported folder when the model folder has them
@@ -44,10 +45,6 @@ COPIED_FILES = ("config.json", "predict_config.json", "train_config.json", "metr
 PARTIAL = ".export-partial"  # built here, inside the output folder, and moved into place only when complete
 # the largest |logit| difference between torch and ONNX Runtime on the probe batch that export accepts
 EXPORT_TOLERANCE = 1e-3
-
-
-def is_exported_folder(folder: str | Path) -> bool:
-    return (Path(folder) / ONNX_FILE).is_file()
 
 
 # ---- export ----------------------------------------------------------------------------------------
@@ -210,75 +207,3 @@ def quantize(source: Path, target: Path, config) -> dict[str, int]:
         fused.unlink(missing_ok=True)
         logging.getLogger().setLevel(root_level)
     return counts
-
-
-# ---- running -----------------------------------------------------------------------------------------
-
-def onnx_session(path: Path, *, threads: int | None):
-    """An ONNX Runtime CPU session using ``threads`` intra-op threads (default: torch's thread count, so that
-    ``torch.set_num_threads`` governs both engines alike)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or torch.get_num_threads()
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # errors only
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-class OnnxTokenClassifier(nn.Module):
-    """An exported network run by ONNX Runtime, called as ``Predictor`` calls the torch one: ``model(**batch).logits``."""
-
-    def __init__(self, session, config):
-        super().__init__()
-        self.session = session
-        self.config = config
-        self.input_names = [i.name for i in session.get_inputs()]
-        self.casing_features = "casing_ids" in self.input_names
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None,
-                casing_ids: torch.Tensor | None = None) -> TokenClassifierOutput:
-        given = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids, "casing_ids": casing_ids}
-        if token_type_ids is None:
-            given["token_type_ids"] = torch.zeros_like(input_ids)
-        missing = [name for name in self.input_names if given.get(name) is None]
-        if missing:
-            raise ValueError(f"the exported model needs {', '.join(missing)}")
-        feeds = {name: given[name].detach().cpu().numpy().astype(np.int64, copy=False) for name in self.input_names}
-        return TokenClassifierOutput(logits=torch.from_numpy(self.session.run(["logits"], feeds)[0]))
-
-
-def load_onnx_classifier(model_dir: str | Path, *, int8: bool = False, device: str | None = None, threads: int | None = None,
-                         option: str = "--model") -> OnnxTokenClassifier:
-    """The network of an exported model folder (``model.onnx``, or ``model.int8.onnx`` with ``int8``) in an ONNX Runtime session."""
-    from transformers import AutoConfig
-
-    model_dir = Path(model_dir)
-    if device not in (None, "cpu"):
-        raise CorpusError(catalogue.onnx_device(model_dir, device, option))
-    check_exported_folder(model_dir, option)
-    name = INT8_FILE if int8 else ONNX_FILE
-    if not (model_dir / name).is_file():
-        raise CorpusError(catalogue.onnx_file_missing(model_dir, name, option))
-    read_json_object(model_dir, "config.json", option)
-    try:
-        config = AutoConfig.from_pretrained(str(model_dir))
-        session = onnx_session(model_dir / name, threads=threads)
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise CorpusError(catalogue.model_folder_unreadable(model_dir, option, name, f"{type(exc).__name__}: {exc}")) from None
-    return OnnxTokenClassifier(session, config)
-
-
-def check_exported_folder(folder: Path, option: str) -> None:
-    """Raise unless ``folder`` has what prediction needs beside the ONNX file: config.json and the tokenizer."""
-    if not folder.exists():
-        raise CorpusError(catalogue.model_folder_missing(folder, option))
-    if not folder.is_dir():
-        raise CorpusError(catalogue.model_folder_not_folder(folder, option))
-    problems = []
-    if not (folder / "config.json").is_file():
-        problems.append(catalogue.model_folder_incomplete(folder, option, "config.json", "config.json"))
-    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
-        problems.append(catalogue.model_folder_incomplete(folder, option, "tokenizer", ", ".join(TOKENIZER_FILES)))
-    if problems:
-        raise CorpusError(problems)

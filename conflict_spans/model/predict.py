@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
-import torch
 
 from conflict_spans import problems as catalogue
 from conflict_spans.align import word_tags_to_spans
 from conflict_spans.document import LINE_BREAKS, Document, Span, check_spans, ends_with_abbreviation, is_word_char
 from conflict_spans.model.casualty_status import guess_status
 from conflict_spans.model.decoding import greedy, viterbi
-from conflict_spans.model.network import check_model_folder, load_token_classifier, read_json_object, uses_casing
+from conflict_spans.model.folders import check_model_folder, read_json_object
 from conflict_spans.model.windows import EncodedDocument, encode_document, first_piece_positions, model_max_length
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import ID2LABEL, OUTSIDE, TAGS
@@ -159,16 +158,25 @@ class Predictor:
         self.decoding = decoding
         self.batch_size = batch_size
         self.model_version = model_version
-        self.device = device or next(model.parameters()).device.type
+        self.device = device or ("cpu" if getattr(model, "runs_on_numpy", False) else next(model.parameters()).device.type)
         self.span_fixes = SpanFixes()  # every adjustment conform_spans made, over all documents decoded
 
     # ---- core ------------------------------------------------------------------
-    @torch.no_grad()
     def window_log_probs(self, encoded: Sequence[EncodedDocument]) -> list[list[np.ndarray]]:
         """Log-probabilities ``[tokens, tags]`` for every window of every document."""
+        if getattr(self.model, "runs_on_numpy", False):  # an ONNX Runtime network (model/ort.py): numpy in and out, no torch
+            return self._window_log_probs(encoded, lambda rows: np.asarray(rows, dtype=np.int64), _log_softmax, casing=self.model.casing_features)
+        import torch
+
+        from conflict_spans.model.network import uses_casing
+
+        with torch.no_grad():
+            return self._window_log_probs(encoded, lambda rows: torch.tensor(rows, device=self.device),
+                                          lambda logits: torch.log_softmax(logits.float(), dim=-1).cpu().numpy(), casing=uses_casing(self.model))
+
+    def _window_log_probs(self, encoded, tensor, log_softmax, *, casing: bool) -> list[list[np.ndarray]]:
         flat = [(d, w) for d, enc in enumerate(encoded) for w in range(len(enc.windows))]
         out: list[list[np.ndarray]] = [[None] * len(enc.windows) for enc in encoded]  # type: ignore[list-item]
-        casing = uses_casing(self.model) or getattr(self.model, "casing_features", False)  # the torch or the ONNX network (model/onnx.py)
         pad_id = self.tokenizer.pad_token_id or 0
         for i in range(0, len(flat), self.batch_size):
             chunk = flat[i:i + self.batch_size]
@@ -176,7 +184,7 @@ class Predictor:
             width = max(len(w.input_ids) for w in windows)
 
             def pad(rows, value):
-                return torch.tensor([r + [value] * (width - len(r)) for r in rows], device=self.device)
+                return tensor([r + [value] * (width - len(r)) for r in rows])
 
             batch = {"input_ids": pad([w.input_ids for w in windows], pad_id),
                      "attention_mask": pad([w.attention_mask for w in windows], 0)}
@@ -184,8 +192,7 @@ class Predictor:
                 batch["token_type_ids"] = pad([w.token_type_ids for w in windows], 0)
             if casing:
                 batch["casing_ids"] = pad([w.casing_ids for w in windows], 0)
-            logits = self.model(**batch).logits.float()
-            log_probs = torch.log_softmax(logits, dim=-1).cpu().numpy()
+            log_probs = log_softmax(self.model(**batch).logits)
             for (d, w), lp, window in zip(chunk, log_probs, windows):
                 out[d][w] = lp[: len(window.input_ids)]
         return out
@@ -251,6 +258,12 @@ class Predictor:
         return self.decode_with_confidence(enc, self.window_log_probs([enc])[0])
 
 
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits.astype(np.float32, copy=False)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
 def check_batch_size(batch_size, option: str = "--batch-size") -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise CorpusError(catalogue.predict_option(option, batch_size, "must be a whole number of windows, 1 or more"))
@@ -260,6 +273,8 @@ def check_device(device: str | None) -> None:
     """Raise unless ``device`` is None or a torch device this machine has (``cpu``, ``cuda``, ``cuda:1``, ``mps``)."""
     if device is None:
         return
+    import torch
+
     try:
         dev = torch.device(device)
     except (RuntimeError, ValueError, TypeError) as exc:
@@ -286,29 +301,34 @@ def load_predictor(model_dir: str | Path, *, device: str | None = None, batch_si
 
     A folder written by ``conflict-spans export --onnx`` (it holds model.onnx) runs in ONNX Runtime on the CPU, through the
     same windows and decoding; ``int8`` picks its model.int8.onnx, ``threads`` sets ONNX Runtime's intra-op threads."""
-    from safetensors import SafetensorError
-    from transformers import AutoTokenizer
-
     check_batch_size(batch_size)
     check_device(device)
     model_dir = Path(model_dir)
-    model = None
     if int8 or (model_dir / "model.onnx").is_file():
-        from conflict_spans.model.onnx import load_onnx_classifier  # onnxruntime is imported for exported folders only
+        # an export: ONNX Runtime and the tokenizers library, without torch or transformers (model/ort.py)
+        from conflict_spans.model.ort import load_onnx_classifier, load_tokenizer
 
         model, device = load_onnx_classifier(model_dir, int8=int8, device=device, threads=threads, option=option), "cpu"
+        settings = read_json_object(model_dir, PREDICT_CONFIG, option) if (model_dir / PREDICT_CONFIG).exists() else {}
+        try:
+            tokenizer = load_tokenizer(model_dir, model.input_names)
+        except Exception as exc:  # the tokenizers library raises a plain Exception on a bad tokenizer.json
+            raise CorpusError(catalogue.model_folder_unreadable(model_dir, option, "the tokenizer", f"{type(exc).__name__}: {exc}")) from None
     else:
+        from safetensors import SafetensorError
+        from transformers import AutoTokenizer
+
+        from conflict_spans.model.network import load_token_classifier
+
         check_model_folder(model_dir, option=option)
-    settings = {}
-    if (model_dir / PREDICT_CONFIG).exists():
-        settings = read_json_object(model_dir, PREDICT_CONFIG, option)
-    try:
-        model = load_token_classifier(model_dir) if model is None else model
-        tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    except CorpusError:
-        raise
-    except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
-        raise CorpusError(catalogue.model_folder_unreadable(model_dir, option, "the model", f"{type(exc).__name__}: {exc}")) from None
+        settings = read_json_object(model_dir, PREDICT_CONFIG, option) if (model_dir / PREDICT_CONFIG).exists() else {}
+        try:
+            model = load_token_classifier(model_dir)
+            tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+        except CorpusError:
+            raise
+        except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
+            raise CorpusError(catalogue.model_folder_unreadable(model_dir, option, "the model", f"{type(exc).__name__}: {exc}")) from None
     if not getattr(tokenizer, "is_fast", False):
         raise CorpusError(catalogue.tokenizer_not_fast(str(model_dir)))
     if device:

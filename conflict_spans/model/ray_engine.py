@@ -288,7 +288,7 @@ def predict_ray(inputs: Sequence[str | Path], output: Path, model_dir: str, *, a
     span-adjustment warning goes to stderr, as local ``predict`` prints it.
     Returns the number of documents written.
     """
-    from conflict_spans.model.network import check_model_folder
+    from conflict_spans.model.folders import check_model_folder
     from conflict_spans.model.predict import SpanFixes, check_batch_size, check_device
 
     check_batch_size(batch_size)

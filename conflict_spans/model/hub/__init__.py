@@ -100,7 +100,8 @@ def add_remote_code(model_dir: str | Path) -> list[Path]:
     A ``CorpusError`` naming the folder, with nothing written, when ``model_dir`` is
     not a model folder of this schema (missing, a file, no config.json, weights or
     tokenizer, or a head trained for other labels)."""
-    from conflict_spans.model.network import check_label_maps, check_model_folder, read_json_object  # torch: only when writing
+    from conflict_spans.model.folders import check_model_folder, read_json_object
+    from conflict_spans.model.network import check_label_maps  # torch: only when writing
 
     folder = Path(model_dir)
     check_model_folder(folder, option=OPTION)
