@@ -9,6 +9,7 @@ the token is the word's first piece and whether the word opens a line
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from typing import Sequence
 
 SHAPES = ("pad", "lower", "title", "upper", "single-upper", "mixed", "digits", "alnum", "punct", "uncased")
@@ -58,15 +59,20 @@ def casing_ids(text: str, offsets: Sequence[tuple[int, int]], word_ids: Sequence
             extent[wid] = (s, e)
     out = []
     previous = None
+    word_id: dict[int, int] = {}  # wid -> shape * N_FLAGS + the line flag, worked out once per word
     for (s, e), wid in zip(offsets, word_ids):
         if wid is None or wid not in extent:
             out.append(PAD_CASING_ID)
             previous = wid
             continue
-        ws, we = extent[wid]
-        shape = word_shape(unicodedata.normalize("NFC", text[ws:we]))
-        first_piece = wid != previous
-        flags = (1 if first_piece else 0) + (2 if _opens_sentence(text, ws) else 0)
-        out.append(shape * N_FLAGS + flags)
+        if wid not in word_id:
+            ws, we = extent[wid]
+            word_id[wid] = _shape(text[ws:we]) * N_FLAGS + (2 if _opens_sentence(text, ws) else 0)
+        out.append(word_id[wid] + (1 if wid != previous else 0))  # + first piece of its word
         previous = wid
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _shape(word: str) -> int:
+    return word_shape(unicodedata.normalize("NFC", word))
