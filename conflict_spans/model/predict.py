@@ -23,7 +23,7 @@ from conflict_spans.document import LINE_BREAKS, Document, Span, check_spans, en
 from conflict_spans.model.casualty_status import guess_status
 from conflict_spans.model.decoding import greedy, viterbi
 from conflict_spans.model.folders import check_model_folder, read_json_object
-from conflict_spans.model.windows import EncodedDocument, encode_document, first_piece_positions, model_max_length
+from conflict_spans.model.windows import EncodedDocument, central_positions, encode_document, model_max_length
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import ID2LABEL, OUTSIDE, TAGS
 
@@ -205,25 +205,15 @@ class Predictor:
         the decoding chose (exp of the maximum normalized log-probability, MNLP, of Shen et al. 2018, "Deep Active
         Learning for Named Entity Recognition"); 1.0 for a document without words. Normalized by length, it does not
         call every long document uncertain; low means unsure (uncertainty sampling takes the lowest first)."""
-        positions = first_piece_positions(encoded)
-        rows = []
-        for word in encoded.words:
-            occurrences = positions.get(word.index)
-            if not occurrences:
-                row = np.full(len(TAGS), -1e4)
-                row[TAGS.index(OUTSIDE)] = 0.0
-            else:
-                wi, pos, _ = max(occurrences, key=lambda o: (o[2], -o[0]))
-                row = window_lp[wi][pos]
-            rows.append(row)
-        lp = np.stack(rows) if rows else np.zeros((0, len(TAGS)))
+        lp = word_log_probs(encoded, window_lp)
         path = viterbi(lp) if self.decoding == "viterbi" else greedy(lp)
         tags = [ID2LABEL[i] for i in path]
-        probs = [float(np.exp(lp[k, t])) for k, t in enumerate(path)]
+        chosen = lp[np.arange(len(path)), path]  # the log-probability of each word's chosen tag
+        probs = np.exp(chosen).tolist()
         text = encoded.doc.text
         spans, fixes = conform_spans(text, word_tags_to_spans(text, tags, encoded.words, probs))
         self.span_fixes.add(fixes)
-        confidence = float(np.exp(np.mean([lp[k, t] for k, t in enumerate(path)]))) if len(path) else 1.0
+        confidence = float(np.exp(chosen.mean())) if len(path) else 1.0
         return [replace(s, status=guess_status(text, s.start, s.end)) if s.label == "CASUALTY" else s for s in spans], confidence
 
     # ---- public API --------------------------------------------------------------
@@ -256,6 +246,30 @@ class Predictor:
         enc = encode_document(self.tokenizer, Document("text", text, []), max_length=self.max_length, stride=self.stride, with_labels=False,
                               full_last=True)
         return self.decode_with_confidence(enc, self.window_log_probs([enc])[0])
+
+
+def word_log_probs(encoded: EncodedDocument, window_lp: list[np.ndarray]) -> np.ndarray:
+    """``[words, tags]``: each word's row from the window that holds its first piece most centrally
+    (``windows.central_positions``); a word no window holds (none here, but possible with odd offsets) is O."""
+    positions = central_positions(encoded)
+    if not encoded.words:
+        return np.zeros((0, len(TAGS)))
+    missing = [k for k, word in enumerate(encoded.words) if word.index not in positions]
+    dtype = np.result_type(*(lp.dtype for lp in window_lp), *([np.float64] if missing else []))
+    out = np.empty((len(encoded.words), len(TAGS)), dtype=dtype)
+    rows_of: dict[int, tuple[list[int], list[int]]] = {}  # window -> (word rows, positions)
+    for k, word in enumerate(encoded.words):
+        if word.index in positions:
+            wi, pos = positions[word.index]
+            rows, poss = rows_of.setdefault(wi, ([], []))
+            rows.append(k)
+            poss.append(pos)
+    for wi, (rows, poss) in rows_of.items():
+        out[rows] = window_lp[wi][poss]
+    for k in missing:
+        out[k] = -1e4
+        out[k, TAGS.index(OUTSIDE)] = 0.0
+    return out
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:

@@ -144,3 +144,19 @@ def first_piece_positions(encoded: EncodedDocument) -> dict[int, list[tuple[int,
                 continue
             out.setdefault(wid, []).append((wi, pos, min(pos, length - 1 - pos)))
     return out
+
+
+def central_positions(encoded: EncodedDocument) -> dict[int, tuple[int, int]]:
+    """For each word id, ``(window, position)`` of the occurrence :func:`first_piece_positions` ranks first: the most
+    central, the earliest window on ties (found in one pass, without the lists)."""
+    starts = {w.index: w.start for w in encoded.words}
+    best: dict[int, tuple[int, int, int]] = {}  # word id -> (centrality, window, position)
+    for wi, window in enumerate(encoded.windows):
+        last = len(window.input_ids) - 1
+        for pos, ((s, e), wid) in enumerate(zip(window.offsets, window.word_ids)):
+            if wid is None or e <= s or s != starts.get(wid):
+                continue
+            centrality = min(pos, last - pos)
+            if wid not in best or centrality > best[wid][0]:
+                best[wid] = (centrality, wi, pos)
+    return {wid: (wi, pos) for wid, (_, wi, pos) in best.items()}
