@@ -129,34 +129,34 @@ def encode_document(tokenizer: Any, doc: Document, *, max_length: int, stride: i
     return EncodedDocument(doc, windows, words, word_tags, misaligned)
 
 
+def _first_pieces(encoded: EncodedDocument):
+    """``(word id, window, position, centrality)`` for every window position that holds a word's first piece, in
+    window order; centrality is the distance to the nearer window edge."""
+    starts = {w.index: w.start for w in encoded.words}
+    for wi, window in enumerate(encoded.windows):
+        last = len(window.input_ids) - 1
+        for pos, ((s, e), wid) in enumerate(zip(window.offsets, window.word_ids)):
+            if wid is not None and e > s and s == starts.get(wid):
+                yield wid, wi, pos, min(pos, last - pos)
+
+
 def first_piece_positions(encoded: EncodedDocument) -> dict[int, list[tuple[int, int, float]]]:
     """For each word id: (window, position, centrality) of every window holding its first piece.
 
     Centrality is the distance to the nearer window edge; merging picks the most
     central occurrence (earliest window on ties), so results are deterministic.
     """
-    starts = {w.index: w.start for w in encoded.words}
     out: dict[int, list[tuple[int, int, float]]] = {}
-    for wi, window in enumerate(encoded.windows):
-        length = len(window.input_ids)
-        for pos, ((s, e), wid) in enumerate(zip(window.offsets, window.word_ids)):
-            if wid is None or e <= s or s != starts.get(wid):
-                continue
-            out.setdefault(wid, []).append((wi, pos, min(pos, length - 1 - pos)))
+    for wid, wi, pos, centrality in _first_pieces(encoded):
+        out.setdefault(wid, []).append((wi, pos, centrality))
     return out
 
 
 def central_positions(encoded: EncodedDocument) -> dict[int, tuple[int, int]]:
     """For each word id, ``(window, position)`` of the occurrence :func:`first_piece_positions` ranks first: the most
-    central, the earliest window on ties (found in one pass, without the lists)."""
-    starts = {w.index: w.start for w in encoded.words}
+    central, the earliest window on ties (one pass, keeping only the best)."""
     best: dict[int, tuple[int, int, int]] = {}  # word id -> (centrality, window, position)
-    for wi, window in enumerate(encoded.windows):
-        last = len(window.input_ids) - 1
-        for pos, ((s, e), wid) in enumerate(zip(window.offsets, window.word_ids)):
-            if wid is None or e <= s or s != starts.get(wid):
-                continue
-            centrality = min(pos, last - pos)
-            if wid not in best or centrality > best[wid][0]:
-                best[wid] = (centrality, wi, pos)
+    for wid, wi, pos, centrality in _first_pieces(encoded):
+        if wid not in best or centrality > best[wid][0]:
+            best[wid] = (centrality, wi, pos)
     return {wid: (wi, pos) for wid, (_, wi, pos) in best.items()}
