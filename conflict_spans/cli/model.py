@@ -46,6 +46,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from conflict_spans import problems as catalogue
     from conflict_spans.cli.util import print_problems
     from conflict_spans.corpus.io import check_output_file, check_prediction_inputs, iter_inputs, prediction_input_files
+    from conflict_spans.model.ort import runs_on_onnx
     from conflict_spans.model.predict import check_batch_size, check_device, load_predictor
     from conflict_spans.model.stream import Progress, check_partial, output_format, partial_path, predict_stream
     from conflict_spans.problems import CorpusError
@@ -69,12 +70,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return _predict_with_ray(args, list(args.inputs), output)
     check_partial(output, resume=args.resume)
     files = prediction_input_files(inputs)
-    if not args.int8 and not (Path(args.model) / "model.onnx").is_file():  # a cheap look at the model folder before the long one at the inputs
+    exported = runs_on_onnx(args.model, int8=args.int8)
+    if not exported:  # a cheap look at the model folder before the long one at the inputs
         from conflict_spans.model.folders import check_model_folder
 
         check_model_folder(args.model)
     check_prediction_inputs(files)  # every record, before the model loads: a bad one stops the run with nothing written
-    if args.threads is not None and not (args.int8 or (Path(args.model) / "model.onnx").is_file()):
+    if args.threads is not None and not exported:
         import torch  # an export takes --threads itself and runs without torch (model/ort.py)
 
         torch.set_num_threads(args.threads)

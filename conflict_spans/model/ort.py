@@ -28,8 +28,10 @@ ONNX_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 
 
-def is_exported_folder(folder: str | Path) -> bool:
-    return (Path(folder) / ONNX_FILE).is_file()
+def runs_on_onnx(folder: str | Path, *, int8: bool = False) -> bool:
+    """Whether prediction with ``folder`` goes through ONNX Runtime (this module) rather than torch: the folder is an
+    export (it holds model.onnx), or int8 is asked for, which only an export has."""
+    return int8 or (Path(folder) / ONNX_FILE).is_file()
 
 
 def default_threads() -> int:

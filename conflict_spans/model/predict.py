@@ -23,6 +23,7 @@ from conflict_spans.document import LINE_BREAKS, Document, Span, check_spans, en
 from conflict_spans.model.casualty_status import guess_status
 from conflict_spans.model.decoding import greedy, viterbi
 from conflict_spans.model.folders import check_model_folder, read_json_object
+from conflict_spans.model.ort import runs_on_onnx
 from conflict_spans.model.windows import EncodedDocument, central_positions, encode_document, model_max_length
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.schema import ID2LABEL, OUTSIDE, TAGS
@@ -318,12 +319,16 @@ def load_predictor(model_dir: str | Path, *, device: str | None = None, batch_si
     check_batch_size(batch_size)
     check_device(device)
     model_dir = Path(model_dir)
-    if int8 or (model_dir / "model.onnx").is_file():
+    exported = runs_on_onnx(model_dir, int8=int8)
+    if exported:
         # an export: ONNX Runtime and the tokenizers library, without torch or transformers (model/ort.py)
         from conflict_spans.model.ort import load_onnx_classifier, load_tokenizer
 
         model, device = load_onnx_classifier(model_dir, int8=int8, device=device, threads=threads, option=option), "cpu"
-        settings = read_json_object(model_dir, PREDICT_CONFIG, option) if (model_dir / PREDICT_CONFIG).exists() else {}
+    else:
+        check_model_folder(model_dir, option=option)
+    settings = read_json_object(model_dir, PREDICT_CONFIG, option) if (model_dir / PREDICT_CONFIG).exists() else {}
+    if exported:
         try:
             tokenizer = load_tokenizer(model_dir, model.input_names)
         except Exception as exc:  # the tokenizers library raises a plain Exception on a bad tokenizer.json
@@ -334,8 +339,6 @@ def load_predictor(model_dir: str | Path, *, device: str | None = None, batch_si
 
         from conflict_spans.model.network import load_token_classifier
 
-        check_model_folder(model_dir, option=option)
-        settings = read_json_object(model_dir, PREDICT_CONFIG, option) if (model_dir / PREDICT_CONFIG).exists() else {}
         try:
             model = load_token_classifier(model_dir)
             tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
