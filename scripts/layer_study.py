@@ -96,13 +96,13 @@ def main(argv: list[str] | None = None) -> int:
             export_onnx(model, onnx_dir, int8=True)
             child_args.model = model
             config = json.loads((Path(model) / "config.json").read_text(encoding="utf-8"))
-            f1 = round(bench.engine_scores("onnx-int8", model, onnx_dir, validation)[0]["f1"], 6)
+            about = {"model": model, "layers": config.get("num_hidden_layers"), "trained": trained(Path(model)),
+                     "torch_f1": json.loads((Path(model) / "metrics.json").read_text(encoding="utf-8"))["validation_micro_f1"],
+                     "f1": round(bench.engine_scores("onnx-int8", model, onnx_dir, validation)[0]["f1"], 6)}
             for batch_size in args.batch_sizes:
                 run = bench.run_child("onnx-int8", batch_size, child_args, work, onnx_dir)
-                rows.append({"model": model, "layers": config.get("num_hidden_layers"), "trained": trained(Path(model)), "batch_size": batch_size,
-                             "torch_f1": json.loads((Path(model) / "metrics.json").read_text(encoding="utf-8"))["validation_micro_f1"],
-                             "words_per_second": run["words_per_second"]["whole_process"],
-                             "model_only_words_per_second": run["words_per_second"]["model_only"], "f1": f1})
+                rows.append({**about, "batch_size": batch_size, "words_per_second": run["words_per_second"]["whole_process"],
+                             "model_only_words_per_second": run["words_per_second"]["model_only"]})
         # spaCy again at the end: the faster of its two runs is the one compared with (machine load moves both)
         spacy_runs.append(bench.run_child("spacy-sm-ner", 0, child_args, work, "")["words_per_second"]["whole_process"])
     result = {"command": "python scripts/layer_study.py " + " ".join(sys.argv[1:] if argv is None else argv), "cpus": os.cpu_count(),

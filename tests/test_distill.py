@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from conflict_spans.problems import CorpusError
+
 from support import make_tiny_encoder, make_tiny_model, write_tiny_corpus
 
 

@@ -6,6 +6,7 @@ import torch
 
 from conflict_spans.model.network import build_token_classifier
 from conflict_spans.problems import CorpusError
+
 from support import make_tiny_encoder
 
 
@@ -38,6 +39,7 @@ def test_num_layers_outside_the_encoder_is_refused(encoder, n) -> None:
 def test_num_layers_above_the_encoder_stops_training_before_it_writes(encoder, tmp_path) -> None:
     """train() refuses a --num-layers the encoder does not have, naming the number and the encoder, and writes no run folder."""
     from conflict_spans.model.train import parse_arguments, train
+
     from support import write_tiny_corpus
 
     data = write_tiny_corpus(tmp_path / "data")

@@ -33,7 +33,7 @@ class ModelArguments:
     casing_dim: int = field(default=32, metadata={"help": "Size of the casing-feature embedding."})
     num_layers: int | None = field(default=None, metadata={"help": "Keep only the encoder's first N transformer layers (default: all). Fewer layers predict faster at some cost in F1 (eval/benchmarks/layers.md)."})
     decoding: str = field(default="viterbi", metadata={"help": "How token scores become tags: 'viterbi' (IOB2-consistent best path) or 'greedy' (argmax)."})
-    teacher: str | None = field(default=None, metadata={"help": "Distil from this trained model of ours (a folder written by train.py, with the same tokenizer): the loss mixes the gold labels' cross-entropy with the teacher's softened token distributions. Usually with --model-name-or-path set to the teacher and --num-layers N, so the student starts from the teacher's first N layers and its head (eval/benchmarks/distill.md)."})
+    teacher: str | None = field(default=None, metadata={"help": "Distil from this trained model of ours (a folder written by train.py, with the same tokenizer): the loss mixes the gold labels' cross-entropy with the teacher's softened token distributions. Usually with --model-name-or-path set to the teacher and --num-layers N, so the student starts from the teacher's first N layers and its head (training/README.md; eval/benchmarks/layers.md)."})
     distill_alpha: float = field(default=0.5, metadata={"help": "With --teacher: weight of the teacher's loss (KL divergence); 1 - alpha goes to the gold labels."})
     distill_temperature: float = field(default=2.0, metadata={"help": "With --teacher: softmax temperature for both teacher and student in the KL term (scaled by T^2)."})
 
@@ -368,8 +368,9 @@ def load_teacher(folder: str, tokenizer, student):
     from conflict_spans.model.network import load_token_classifier, uses_casing
     from conflict_spans.problems import CorpusError, Problem
 
-    teacher = load_token_classifier(Path(folder).expanduser())
-    if AutoTokenizer.from_pretrained(str(Path(folder).expanduser())).get_vocab() != tokenizer.get_vocab():
+    where = Path(folder).expanduser()
+    teacher = load_token_classifier(where)
+    if AutoTokenizer.from_pretrained(str(where)).get_vocab() != tokenizer.get_vocab():
         raise CorpusError(Problem("teacher", "the teacher's tokenizer has another vocabulary than the student's, so their token scores do not line up",
                                   "distil from a model trained on the same encoder as --model-name-or-path", path=folder))
     if uses_casing(teacher) != uses_casing(student):
@@ -436,8 +437,8 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args) -> d
     from conflict_spans import problems as catalogue
     from conflict_spans.corpus.io import check_output_folder, write_jsonl
     from conflict_spans.evaluation.scoring import document_scores
-    from conflict_spans.model.hub import add_remote_code
     from conflict_spans.model.folders import check_model_folder
+    from conflict_spans.model.hub import add_remote_code
     from conflict_spans.model.network import build_token_classifier, uses_casing
     from conflict_spans.model.predict import PREDICT_CONFIG, Predictor
     from conflict_spans.model.windows import model_max_length
