@@ -19,7 +19,8 @@ from conflict_spans.problems import CorpusError
 from conflict_spans.records.counts import normalise
 from conflict_spans.records.extract import COLUMN_DOCS, COLUMNS, NO_SOURCE, records, summarise, to_csv, to_jsonl
 from conflict_spans.records.gold_counts import read_gold_counts
-from conflict_spans.records.learned import DEFAULT_WEIGHTS, FEATURES, CombinedLinker, LearnedLinker, choose_default, load_linker, train
+from conflict_spans.records.learned import (CANDIDATE_FEATURES, DEFAULT_WEIGHTS, FEATURES, PAIRWISE, CombinedLinker, LearnedLinker, choose_default,
+                                            load_linker, train)
 from conflict_spans.records.linker import RuleLinker
 from conflict_spans.records.scoring import bcubed, bcubed_counts, groups, link_counts, link_scores, prf
 from conflict_spans.resources import resource_path
@@ -343,25 +344,32 @@ def small_linker() -> LearnedLinker:
 
 def test_train_is_deterministic(small_linker):
     again = train(linked_documents())
-    assert again.weights == small_linker.weights
+    assert again.weights == small_linker.weights and again.places == small_linker.places
     assert again.info == small_linker.info
     assert small_linker.info["documents"] == len(TRAIN_TEXTS)
     # it learned something: the gold links are the rule linker's, so agreeing with the rule weighs for a link
-    for type_ in ("source", "location"):
-        assert small_linker.weights[type_][FEATURES.index("rule")] > 0, type_
+    assert small_linker.weights["source"][FEATURES.index("rule")] > 0
+    assert small_linker.places.weights[CANDIDATE_FEATURES.index("rule")] > 0
+    assert set(small_linker.weights) == set(PAIRWISE) and "location" not in PAIRWISE  # places are chosen by the ranker
 
 
 def test_to_json_from_file_round_trip(small_linker, tmp_path):
     path = tmp_path / "w.json"
     path.write_text(small_linker.to_json(), encoding="utf-8")
     loaded = LearnedLinker.from_file(path)
-    assert loaded.weights == small_linker.weights and loaded.info == small_linker.info
+    assert loaded.weights == small_linker.weights and loaded.places == small_linker.places and loaded.info == small_linker.info
     doc = linked_documents()[1]
     assert loaded.link(doc) == small_linker.link(doc)
 
 
-def test_from_file_refuses_other_features(small_linker, tmp_path):
-    path = write_weights(tmp_path / "old.json", small_linker, features=list(FEATURES[:-1]))
+@pytest.mark.parametrize("change", [
+    {"features": list(FEATURES[:-1])},
+    {"place_features": list(CANDIDATE_FEATURES[:-1])},
+    {"none_features": ["bias"]},
+    {"weights": {"source": [0.0] * len(FEATURES)}},
+], ids=["pair-features", "place-features", "none-features", "types"])
+def test_from_file_refuses_other_features(small_linker, tmp_path, change):
+    path = write_weights(tmp_path / "old.json", small_linker, **change)
     with pytest.raises(ValueError, match="train-linker") as exc:
         LearnedLinker.from_file(path)
     assert str(path) in str(exc.value)
@@ -410,10 +418,12 @@ def test_shipped_weights_are_reproducible():
     shipped = json.loads(resource_path(DEFAULT_WEIGHTS).read_text(encoding="utf-8"))
     linker = train(read_documents(DATA / "train.jsonl"))
     linker.info.update(choose_default(linker, read_documents(DATA / "validation.jsonl")))
-    assert shipped["features"] == list(FEATURES)
-    assert set(shipped["weights"]) == set(linker.weights) == set(RELATION_NAMES)
+    assert shipped["features"] == list(FEATURES) and shipped["place_features"] == list(CANDIDATE_FEATURES)
+    assert set(shipped["weights"]) == set(linker.weights) == set(PAIRWISE)
     for type_, weights in linker.weights.items():
         assert weights == pytest.approx(shipped["weights"][type_], abs=1e-6), f"{type_}: rerun `conflict-spans train-linker`"
+    assert linker.places.weights == pytest.approx(shipped["places"]["weights"], abs=1e-6), "places: rerun `conflict-spans train-linker`"
+    assert linker.places.none_weights == pytest.approx(shipped["places"]["none_weights"], abs=1e-6), "places: rerun `conflict-spans train-linker`"
     assert linker.info["default"] == shipped["info"]["default"]
     assert linker.info["default_per_type"] == shipped["info"]["default_per_type"]
     assert linker.info["thresholds"] == shipped["info"]["thresholds"]
@@ -623,7 +633,8 @@ def test_cli_train_linker_writes_weights_and_prints_the_comparison(run_cli, tmp_
     result = run_cli("train-linker", "--train", train_file, "--validation", validation_file, "-o", out)
     assert result.returncode == 0, result.stderr
     weights = LearnedLinker.from_file(out)
-    assert set(weights.weights) == set(RELATION_NAMES) and all(len(w) == len(FEATURES) for w in weights.weights.values())
+    assert set(weights.weights) == set(PAIRWISE) and all(len(w) == len(FEATURES) for w in weights.weights.values())
+    assert len(weights.places.weights) == len(CANDIDATE_FEATURES)
     assert weights.info["documents"] == 4 and weights.info["validation_documents"] == len(validation)
     rule_f1 = link_scores([link_counts(d.relations, RuleLinker().link(d)) for d in validation])["micro"]["f1"]
     assert rule_f1 == pytest.approx(1.0)  # the gold links are the rule linker's

@@ -65,7 +65,8 @@ def cmd_records(args: argparse.Namespace) -> int:
 def cmd_train_linker(args: argparse.Namespace) -> int:
     from conflict_spans.corpus.io import atomic_write_text, check_output_file, read_documents
     from conflict_spans.paths import DATA_DIR, split_file
-    from conflict_spans.records.learned import DEFAULT_WEIGHTS, FEATURES, choose_default, train
+    from conflict_spans.records.learned import CANDIDATE_FEATURES, DEFAULT_WEIGHTS, FEATURES, choose_default, train
+    from conflict_spans.records.places import NONE_FEATURES
     from conflict_spans.resources import resource_path
 
     train_path = Path(args.train) if args.train else split_file("train", DATA_DIR)
@@ -82,6 +83,9 @@ def cmd_train_linker(args: argparse.Namespace) -> int:
     for type_, weights in linker.weights.items():
         top = sorted(zip(FEATURES, weights), key=lambda fw: -abs(fw[1]))[:6]
         print(f"{type_:<12} " + ", ".join(f"{f} {w:+.2f}" for f, w in top))
+    top = sorted(zip(CANDIDATE_FEATURES, linker.places.weights), key=lambda fw: -abs(fw[1]))[:6]
+    print(f"{'location':<12} place ranker: " + ", ".join(f"{f} {w:+.2f}" for f, w in top)
+          + "; no place: " + ", ".join(f"{f} {w:+.2f}" for f, w in zip(NONE_FEATURES, linker.places.none_weights)))
     f1 = linker.info["validation_micro_f1"]
     per_type = ", ".join(f"{t} {name}" for t, name in linker.info["default_per_type"].items())
     print(f"validation link micro F1 with gold spans: rule {f1['rule']:.4f}, learned {f1['learned']:.4f}"

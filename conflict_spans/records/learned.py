@@ -1,4 +1,10 @@
-"""The learned linker: a pairwise logistic-regression classifier per relation type.
+"""The learned linker: a pairwise logistic-regression classifier per relation type, and a place ranker.
+
+Sources, perpetrators, sub-counts and restatements are decided pair by pair.
+Places are chosen per figure by ``records.places.PlaceRanker``: one of the
+document's places (with those listed beside it) or none, since K7 gives a
+figure the place of its event; its candidates carry the pair features below
+and ``places.PLACE_FEATURES``.
 
 For each CASUALTY span and each span a link of the type may end at (within a
 window of sentences, or the dateline; for places the whole document, since K7
@@ -17,9 +23,9 @@ links (``conflict-spans train-linker``) and shipped as package data
 relation type, whether the learned linker or the rule linker is the default
 (``CombinedLinker`` serves each type from its winner).
 
-Training is plain batch gradient descent from zero weights: deterministic,
-seconds on a CPU, and readable (``conflict-spans train-linker`` prints each
-feature's weight).
+Training is plain batch gradient descent from zero weights (Adam for the
+place ranker): deterministic, seconds on a CPU, and readable
+(``conflict-spans train-linker`` prints the largest weights of each type).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any
 from conflict_spans.document import Document, Relation, Span
 from conflict_spans.records.linker import (CUMULATIVE, HARM, SAYING, SUBCOUNT, SUBCOUNT_AFTER, TREATMENT_PLACE, Context, RuleLinker, allowed_tails,
                                            is_pronoun)
+from conflict_spans.records.places import NONE_FEATURES, PLACE_FEATURES, PlaceRanker, fit_ranker, place_features
 from conflict_spans.schema import GROUPING_RELATION, RELATION_BY_NAME, RELATION_NAMES
 
 FEATURES: tuple[str, ...] = (
@@ -51,6 +58,9 @@ WINDOW_BEFORE = {"source": 1, "location": 10_000, "perpetrator": 1, "part_of": 8
 WINDOW_AFTER = {"source": 0, "location": 10_000, "perpetrator": 0, "part_of": 0, "restates": 0}  # K7.6: a headline figure's place comes later
 THRESHOLD = 0.5
 DEFAULT_WEIGHTS = "linker.json"
+# the types decided pair by pair; a figure's places are chosen together by the place ranker (records.places)
+PAIRWISE: tuple[str, ...] = tuple(t for t in RELATION_NAMES if t != "location")
+CANDIDATE_FEATURES: tuple[str, ...] = FEATURES + PLACE_FEATURES
 
 
 def candidates(ctx: Context, head: Span, type_: str) -> list[Span]:
@@ -133,6 +143,7 @@ def _sigmoid(z: float) -> float:
 class LearnedLinker:
     """Per relation type, weights over ``FEATURES``; ``link(doc)`` as ``RuleLinker.link``."""
     weights: dict[str, list[float]]
+    places: PlaceRanker
     info: dict[str, Any]
 
     name = "learned"
@@ -147,7 +158,7 @@ class LearnedLinker:
         out: list[Relation] = []
         first: dict[Span, Span] = {}
         for head in [s for s in ctx.spans if s.label == "CASUALTY"]:
-            for type_ in RELATION_NAMES:
+            for type_ in PAIRWISE:
                 cands = candidates(ctx, head, type_)
                 scored = [(self.score(type_, pair_features(ctx, head, c, type_, cands, rule)), c) for c in cands]
                 # the best candidate needs the type's threshold (cross-validated on train); a second one needs
@@ -161,10 +172,24 @@ class LearnedLinker:
                     out.append(Relation(head, c, type_, round(p, 6)))
             grouped = [r for r in out if r.head == head and r.type == GROUPING_RELATION]
             first[head] = grouped[0].tail if grouped else head
+            out += self.places_of(ctx, head, out, rule)
         return out
 
+    def places_of(self, ctx: Context, head: Span, links: list[Relation], rule: set[Relation]) -> list[Relation]:
+        """``head``'s location links: the place ranker's choice; for a sub-count or restatement whose sentence names
+        no place of harm, the places of the figure it belongs to or restates (K7.4)."""
+        target = next((r.tail for r in links if r.head == head and r.type in ("part_of", GROUPING_RELATION)), None)
+        cands = candidates(ctx, head, "location")
+        if target is not None and not any(ctx.sent_of[c] == ctx.sent_of[head] and ctx.is_harm_place(c) for c in cands):
+            return [Relation(head, r.tail, "location", r.score) for r in links if r.head == target and r.type == "location"]
+        ordered = sorted(rule)
+        rows = [pair_features(ctx, head, c, "location", cands, rule) + place_features(ctx, head, c, ordered) for c in cands]
+        return [Relation(head, c, "location", p) for p, c in self.places.choose(ctx, head, cands, rows, ordered)]
+
     def to_json(self) -> str:
-        return json.dumps({"features": list(FEATURES), "weights": self.weights, "info": self.info}, indent=1) + "\n"
+        return json.dumps({"features": list(FEATURES), "weights": self.weights, "place_features": list(CANDIDATE_FEATURES),
+                           "none_features": list(NONE_FEATURES), "places": {"weights": self.places.weights, "none_weights": self.places.none_weights},
+                           "info": self.info}, indent=1) + "\n"
 
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> "LearnedLinker":
@@ -173,9 +198,10 @@ class LearnedLinker:
 
             path = resource_path(DEFAULT_WEIGHTS)
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        if raw.get("features") != list(FEATURES):
+        if (raw.get("features") != list(FEATURES) or raw.get("place_features") != list(CANDIDATE_FEATURES)
+                or raw.get("none_features") != list(NONE_FEATURES) or set(raw.get("weights", {})) != set(PAIRWISE)):
             raise ValueError(f"{path or DEFAULT_WEIGHTS} was trained with other features; retrain with `conflict-spans train-linker`")
-        return cls(raw["weights"], raw.get("info", {}))
+        return cls(raw["weights"], PlaceRanker(raw["places"]["weights"], raw["places"]["none_weights"]), raw.get("info", {}))
 
 
 def training_pairs(docs: Sequence[Document], type_: str) -> tuple[list[list[float]], list[int]]:
@@ -249,17 +275,41 @@ def _threshold(docs: Sequence[Document], type_: str) -> float:
     return max(grid, key=lambda t: (round(f1[t], 9), -abs(t - THRESHOLD)))
 
 
+def place_choices(docs: Sequence[Document]) -> list[tuple[list[list[float]], list[float], list[bool]]]:
+    """Per CASUALTY span of the documents with links: its place candidates' features, its "no place" features and
+    which candidates gold links (the place ranker's training data)."""
+    from conflict_spans.records.places import none_features
+
+    items = []
+    for doc in docs:
+        if not doc.relations:
+            continue
+        ctx = Context(doc)
+        rule = RuleLinker().link(doc)
+        rule_set, ordered = set(rule), sorted(rule)
+        gold = {(r.head, r.tail) for r in doc.relations if r.type == "location"}
+        for head in [s for s in ctx.spans if s.label == "CASUALTY"]:
+            cands = candidates(ctx, head, "location")
+            rows = [pair_features(ctx, head, c, "location", cands, rule_set) + place_features(ctx, head, c, ordered) for c in cands]
+            items.append((rows, none_features(ctx, head, cands, ordered), [(head, c) in gold for c in cands]))
+    return items
+
+
 def train(docs: Sequence[Document]) -> LearnedLinker:
     annotated = [d for d in docs if d.relations]
     weights = {}
     counts = {}
     thresholds = {}
-    for type_ in RELATION_NAMES:
+    for type_ in PAIRWISE:
         xs, ys = training_pairs(annotated, type_)
         weights[type_] = fit(xs, ys)
         thresholds[type_] = _threshold(annotated, type_)
         counts[type_] = {"pairs": len(ys), "links": int(sum(ys))}
-    return LearnedLinker(weights, {"documents": len(annotated), "pairs": counts, "thresholds": thresholds})
+    choices = place_choices(annotated)
+    places = fit_ranker(choices)
+    counts["location"] = {"figures": len(choices), "candidates": sum(len(g) for _, _, g in choices),
+                          "links": sum(sum(g) for _, _, g in choices), "no_place": sum(not any(g) for _, _, g in choices)}
+    return LearnedLinker(weights, places, {"documents": len(annotated), "pairs": counts, "thresholds": thresholds})
 
 
 class CombinedLinker:

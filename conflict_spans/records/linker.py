@@ -72,8 +72,8 @@ NOT_HARM_PLACE = re.compile(r"(?:\b(?:to|towards|into|from(?:\s+across)?|leaving
 NOT_HARM_AFTER = re.compile(r"^\s*(?:nationals?|citizens?|-born)\b", re.I)
 COORDINATED = re.compile(r"^\s*(?:,\s*)?(?:and|or|&)\s+(?:the\s+)?$|^\s*[–/-]\s*$")
 MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-CUMULATIVE = re.compile(r"\b(?:since (?:the (?:start|beginning|outbreak)|the (?:war|conflict|fighting|offensive)|then|" + MONTHS + r"|19\d\d|20\d\d)|"
-                        r"(?:war|conflict|fighting|offensive) (?:has|have) killed|in total|so far this year|this year|"
+CUMULATIVE = re.compile(r"\b(?:since (?:the (?:start|beginning|outbreak)|the (?:war|conflict|fighting|offensive)|then|(?:\d{1,2} )?" + MONTHS
+                        + r"|19\d\d|20\d\d)|(?:war|conflict|fighting|offensive) (?:has|have) killed|in total|running totals?|so far this year|this year|"
                         r"across the country|nationwide|countrywide|between (?:\d{1,2} )?" + MONTHS + r"|between \d{1,2} and \d{1,2} " + MONTHS + r")\b", re.I)
 DATELINE = re.compile(r"^\s*(?:\(|—|–|-|,|:)")
 
@@ -124,6 +124,18 @@ class Context:
             if self.doc.text[line_start:s.start].strip(" *_#0123456789.") == "" and DATELINE.match(self.doc.text[s.end:s.end + 3] or "x"):
                 out.append(s)
         return out
+
+    @cached_property
+    def places(self) -> list[Span]:
+        return [s for s in self.spans if s.label == "LOCATION"]
+
+    def harm_sentence(self, k: int) -> bool:
+        """Whether sentence ``k`` tells of harm (``HARM``)."""
+        return self._harm_sentences[k]
+
+    @cached_property
+    def _harm_sentences(self) -> list[bool]:
+        return [bool(HARM.search(self.sentence_text(k))) for k in range(len(self.sents))]
 
     @cached_property
     def syntax(self):

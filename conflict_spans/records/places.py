@@ -1,0 +1,182 @@
+"""The place ranker: for each casualty figure, one place of the document (with the places listed beside it) or none.
+
+Location links are decided per figure, not per pair: K7 gives a figure the
+place of its event, so the question is *which* of the document's places that
+is, if any. The ranker scores every LOCATION candidate of a figure and one
+"no place" option, and takes a softmax over them (a conditional logit, as in
+discrete-choice models; listwise ranking in the learning-to-rank sense). It
+picks the highest; a place brings the places listed with it in its sentence
+("around [Djaiba] and [Fataki]", "the [Komanda]–[Luna] road") and their
+bracketed forms (K2.3, K6.2). A sub-count or restatement whose own sentence
+names no place of harm then takes the places chosen for its figure (K7.4).
+
+A candidate's features are the pair features of ``records.learned`` (with the
+rule linker's answer among them) and ``PLACE_FEATURES``: what lies between
+the place and the figure (other places, other places of harm, time stamps of
+a live blog, paragraphs), whether it is the latest place, or the latest place
+of harm, before the figure, the chain it sits in ("[Dara] district,
+[Panjshir]": the narrower or the wider), whether its name is in the headline,
+and a superlative before it ("the worst attack in [Kashmir] since ...": a
+comparison, not the place). The "no place" option has ``NONE_FEATURES``.
+
+Training maximises the probability of the gold choice: the sum of the
+softmax over the figure's gold places, or the "no place" option when gold
+has none. It is convex; ``fit_ranker`` runs full-batch Adam from zero weights for a
+fixed number of steps, so it is deterministic and takes seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from conflict_spans.document import Relation, Span
+from conflict_spans.records.linker import CUMULATIVE, Context, _chained
+
+PLACE_FEATURES: tuple[str, ...] = (
+    "other_places_between", "other_harm_place_between", "latest_place", "latest_harm_place", "time_stamps_between",
+    "figure_in_tail_sentence", "superlative_before", "paragraphs_apart", "named_in_headline", "total_has_place",
+    "first_figure_place", "narrower_in_chain", "wider_in_chain", "rule_same_name", "rule_has_place", "own_harm_place",
+)
+NONE_FEATURES: tuple[str, ...] = ("bias", "own_harm_place", "cumulative", "rule_none", "head_headline", "no_place_before", "candidates")
+L2 = 1e-3
+STEPS = 1500
+# a live blog's time stamp, a numbered paragraph or a list item at the start of a line
+STAMP = re.compile(r"(?m)^\s*(?:\d{1,2}[:.]\d{2}|\d+\.|[-•*])\s")
+SUPERLATIVE = re.compile(r"\b(?:worst|deadliest|bloodiest|biggest|largest|first|since)\b", re.I)
+
+
+def place_features(ctx: Context, head: Span, tail: Span, rule: Sequence[Relation]) -> list[float]:
+    """``PLACE_FEATURES`` of the candidate place ``tail`` of the figure ``head`` (``rule``: the rule linker's links)."""
+    text = ctx.doc.text
+    name = tail.text_in(text).lower()
+    places = ctx.places
+    i = places.index(tail)
+    lo, hi = sorted((tail, head))
+    between = [s for s in places if lo.end <= s.start and s.end <= hi.start and ctx.is_harm_place(s)]
+    before = [s for s in places if s.start < head.start and ctx.is_harm_place(s)]
+    harm_before = [s for s in before if ctx.harm_sentence(ctx.sent_of[s])]
+    rule_places = {r.tail for r in rule if r.head == head and r.type == "location"}
+    totals = [r.tail for r in rule if r.head == head and r.type in ("part_of", "restates")]
+    first_figure = next((s for s in ctx.spans if s.label == "CASUALTY"), None)
+    k = ctx.sent_of[head]
+    values = {
+        "other_places_between": min(3, len({s.text_in(text).lower() for s in between} - {name})) / 3,
+        "other_harm_place_between": float(bool({s.text_in(text).lower() for s in between if ctx.harm_sentence(ctx.sent_of[s])} - {name})),
+        "latest_place": float(bool(before) and tail == before[-1]),
+        "latest_harm_place": float(bool(harm_before) and tail == harm_before[-1]),
+        "time_stamps_between": min(3, len(STAMP.findall(text[lo.end:hi.start]))) / 3,
+        "figure_in_tail_sentence": float(any(s.label == "CASUALTY" and ctx.sent_of[s] == ctx.sent_of[tail] for s in ctx.spans)),
+        "superlative_before": float(bool(SUPERLATIVE.search(text[max(0, tail.start - 60):tail.start]))),
+        "paragraphs_apart": min(5, abs(ctx.paragraph(head) - ctx.paragraph(tail))) / 5,
+        "named_in_headline": float(name in {s.text_in(text).lower() for s in places if ctx.sent_of[s] == 0}),
+        "total_has_place": float(any(r.head == totals[0] and r.type == "location" and r.tail == tail for r in rule) if totals else False),
+        "first_figure_place": float(any(r.head == first_figure and r.type == "location" and r.tail == tail for r in rule)),
+        "narrower_in_chain": float(i + 1 < len(places) and ctx.sent_of[places[i + 1]] == ctx.sent_of[tail]
+                                   and _chained(ctx.between(tail, places[i + 1]))),
+        "wider_in_chain": float(i > 0 and ctx.sent_of[places[i - 1]] == ctx.sent_of[tail] and _chained(ctx.between(places[i - 1], tail))),
+        "rule_same_name": float(any(t.text_in(text).lower() == name for t in rule_places)),
+        "rule_has_place": float(bool(rule_places)),
+        "own_harm_place": float(ctx.sent_of[tail] == k and ctx.is_harm_place(tail)),
+    }
+    return [values[f] for f in PLACE_FEATURES]
+
+
+def none_features(ctx: Context, head: Span, cands: Sequence[Span], rule: Sequence[Relation]) -> list[float]:
+    """``NONE_FEATURES`` of the "no place" option of ``head``."""
+    k = ctx.sent_of[head]
+    values = {
+        "bias": 1.0,
+        "own_harm_place": float(any(ctx.sent_of[c] == k and ctx.is_harm_place(c) for c in cands)),
+        "cumulative": float(bool(CUMULATIVE.search(ctx.sentence_text(k)))),
+        "rule_none": float(not any(r.head == head and r.type == "location" for r in rule)),
+        "head_headline": float(k == 0),
+        "no_place_before": float(not any(c.start < head.start for c in cands)),
+        "candidates": min(len(cands), 20) / 20,
+    }
+    return [values[f] for f in NONE_FEATURES]
+
+
+def listed_with(ctx: Context, cands: Sequence[Span], seed: Span) -> list[Span]:
+    """``seed`` and the places listed beside it in its sentence, from whichever of them the list starts
+    ("Djaiba and Fataki" for either), as ``Context.place_group`` reads a list from its first place."""
+    same = [c for c in cands if ctx.sent_of[c] == ctx.sent_of[seed]]
+    best = ctx.place_group(same, seed)
+    for other in same:
+        group = ctx.place_group(same, other)
+        if seed in group and len(group) > len(best):
+            best = group
+    return best
+
+
+@dataclass
+class PlaceRanker:
+    """Weights over the candidate features (the pair features, then ``PLACE_FEATURES``) and over ``NONE_FEATURES``."""
+    weights: list[float]
+    none_weights: list[float]
+
+    def choose(self, ctx: Context, head: Span, cands: Sequence[Span], rows: Sequence[Sequence[float]],
+               rule: Sequence[Relation]) -> list[tuple[float, Span]]:
+        """The chosen places with their softmax probability (the listed ones share the chosen place's), or []."""
+        if not cands:
+            return []
+        scores = [sum(w * x for w, x in zip(self.weights, row)) for row in rows]
+        none = sum(w * x for w, x in zip(self.none_weights, none_features(ctx, head, cands, rule)))
+        top = max(range(len(cands)), key=lambda i: (scores[i], -cands[i].start))
+        if none >= scores[top]:
+            return []
+        peak = max(none, scores[top])
+        z = math.exp(none - peak) + sum(math.exp(s - peak) for s in scores)
+        p = round(math.exp(scores[top] - peak) / z, 6)
+        return [(p, c) for c in listed_with(ctx, cands, cands[top])]
+
+
+def fit_ranker(items: Sequence[tuple[list[list[float]], list[float], list[bool]]], *, l2: float = L2, steps: int = STEPS) -> PlaceRanker:
+    """Weights that maximise the mean log-probability of each figure's gold choice, by full-batch Adam from zero.
+
+    ``items``: per figure, its candidates' feature rows, its "no place" features, and which candidates gold links
+    (none: the "no place" option is the gold choice)."""
+    import numpy as np
+
+    rows = [r for x, _, _ in items for r in x]
+    width = len(rows[0]) if rows else 0
+    x = np.asarray(rows, dtype=np.float64).reshape(len(rows), width)
+    seg = np.repeat(np.arange(len(items)), [len(c) for c, _, _ in items])
+    y = np.asarray([g for _, _, gold in items for g in gold], dtype=bool)
+    n = np.asarray([nf for _, nf, _ in items], dtype=np.float64).reshape(len(items), len(NONE_FEATURES))
+    y_none = np.asarray([not any(gold) for _, _, gold in items], dtype=bool)
+    theta = np.zeros(width + n.shape[1])
+    m1, m2 = np.zeros_like(theta), np.zeros_like(theta)
+    rate, b1, b2, eps = 0.05, 0.9, 0.999, 1e-8
+    for step in range(1, steps + 1):
+        w, v = theta[:width], theta[width:]
+        s, sn = x @ w, n @ v
+        peak = sn.copy()
+        np.maximum.at(peak, seg, s)
+        e, en = np.exp(s - peak[seg]), np.exp(sn - peak)
+        z = en + np.bincount(seg, e, minlength=len(items))
+        p, pn = e / z[seg], en / z
+        gold_p = np.bincount(seg, p * y, minlength=len(items)) + pn * y_none
+        gs = p - np.where(y, p / gold_p[seg], 0.0)
+        gn = pn - np.where(y_none, pn / gold_p, 0.0)
+        grad = np.concatenate([x.T @ gs, n.T @ gn]) / len(items) + 2 * l2 * theta
+        m1 = b1 * m1 + (1 - b1) * grad
+        m2 = b2 * m2 + (1 - b2) * grad * grad
+        theta -= rate * (m1 / (1 - b1 ** step)) / (np.sqrt(m2 / (1 - b2 ** step)) + eps)
+    return PlaceRanker([round(float(t), 6) for t in theta[:width]], [round(float(t), 6) for t in theta[width:]])
+
+
+def loss(ranker: PlaceRanker, items: Sequence[tuple[list[list[float]], list[float], list[bool]]], l2: float = L2) -> float:
+    """The objective ``fit_ranker`` minimises (for tests and for checking convergence)."""
+    total = 0.0
+    for rows, nf, gold in items:
+        scores = [sum(w * x for w, x in zip(ranker.weights, r)) for r in rows]
+        none = sum(w * x for w, x in zip(ranker.none_weights, nf))
+        peak = max([none, *scores])
+        z = math.exp(none - peak) + sum(math.exp(s - peak) for s in scores)
+        chosen = sum(math.exp(s - peak) for s, g in zip(scores, gold) if g) if any(gold) else math.exp(none - peak)
+        total -= math.log(max(chosen / z, 1e-300))
+    theta = ranker.weights + ranker.none_weights
+    return total / max(1, len(items)) + l2 * sum(t * t for t in theta)
