@@ -586,6 +586,37 @@ def assert_refused(result, code: str, *names: str) -> None:
     assert "nothing was written" in result.stderr
 
 
+def bad_weights(tmp_path: Path, kind: str) -> Path:
+    """A --weights file of each bad kind: missing, not JSON, JSON of another shape, and weights of other features."""
+    path = tmp_path / f"{kind}.json"
+    if kind == "not-json":
+        path.write_text("{ not json", encoding="utf-8")
+    elif kind == "not-weights":
+        path.write_text(json.dumps([1, 2, 3]), encoding="utf-8")
+    elif kind == "other-features":
+        raw = json.loads(resource_path(DEFAULT_WEIGHTS).read_text(encoding="utf-8"))
+        raw["place_features"] = raw["place_features"][:-1]
+        path.write_text(json.dumps(raw), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["missing", "not-json", "not-weights", "other-features"])
+def test_cli_records_refuses_bad_weights_before_writing(run_cli, tmp_path, kind):
+    source = write_docs(tmp_path / "spans.jsonl", [plain_document()])
+    weights, out = bad_weights(tmp_path, kind), tmp_path / "rows.csv"
+    assert_refused(run_cli("records", source, "--weights", weights, "-o", out), "linker-weights", str(weights), "--weights")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["missing", "other-features"])
+def test_cli_evaluate_refuses_bad_linker_weights_before_scoring(run_cli, tmp_path, kind):
+    weights, out = bad_weights(tmp_path, kind), tmp_path / "results"
+    result = run_cli("evaluate", "--baselines", "none", "--no-re3d", "--linker-weights", weights, "--out", out)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "[linker-weights]" in result.stderr and str(weights) in result.stderr and "--linker-weights" in result.stderr
+    assert "Fix:" in result.stderr and not out.exists()
+
+
 def test_cli_records_refuses_an_unknown_output_suffix(run_cli, tmp_path):
     source = write_docs(tmp_path / "gold.jsonl", [records_document()])
     out = tmp_path / "rows.txt"

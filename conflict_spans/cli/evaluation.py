@@ -69,6 +69,10 @@ def parse_subsets(values: list[str]) -> dict[str, frozenset[str]]:
 
 
 def options_from_args(args: argparse.Namespace, command: str) -> Options:
+    if args.linker_weights is not None and not args.no_records:
+        from conflict_spans.records.learned import LearnedLinker
+
+        LearnedLinker.from_file(args.linker_weights, option="--linker-weights")  # refused before minutes of scoring, not after
     return Options(subsets=parse_subsets(args.subset), model=args.model, out=args.out, baselines=args.baselines, data=args.data, split=args.split,
                    re3d=None if args.no_re3d else args.re3d, cache_dir=args.cache_dir, spacy_config=args.spacy_config,
                    spacy_label_map=args.spacy_label_map, re3d_label_map=args.re3d_label_map,

@@ -37,6 +37,7 @@ def cmd_records(args: argparse.Namespace) -> int:
     if args.linker == "input" and args.model:
         raise CorpusError(Problem("option", "--linker input reads the links stored in the input, but --model predicts new spans, which have none",
                                   "drop --model to use the input's spans and links, or choose --linker auto, rule or learned", value="--linker input --model"))
+    linker = None if args.linker == "input" else load_linker(args.linker, args.weights)  # a bad --weights is refused before predicting
     docs = read_inputs(inputs)
     if args.model:
         from conflict_spans.model.predict import check_batch_size, check_device, load_predictor
@@ -45,7 +46,6 @@ def cmd_records(args: argparse.Namespace) -> int:
         check_device(args.device)
         predictor = load_predictor(args.model, device=args.device, batch_size=args.batch_size)
         docs = predictor.predict_documents(docs)
-    linker = None if args.linker == "input" else load_linker(args.linker, args.weights)
     rows, summaries = [], []
     for doc in docs:
         doc_rows = records(doc, None if linker is None else linker.link(doc))

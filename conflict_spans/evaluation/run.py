@@ -183,7 +183,7 @@ def evaluate(options: Options, *, systems: Mapping[str, Predictor] | None = None
         from conflict_spans.records.learned import CombinedLinker, LearnedLinker
         from conflict_spans.records.linker import RuleLinker
 
-        learned = LearnedLinker.from_file(options.linker_weights)
+        learned = LearnedLinker.from_file(options.linker_weights, option="--linker-weights")
         linkers = {"rule": RuleLinker(), "learned": learned}
         if learned.info.get("default") == "combined":
             linkers["combined"] = CombinedLinker(learned, learned.info["default_per_type"])

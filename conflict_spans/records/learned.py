@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from conflict_spans.document import Document, Relation, Span
+from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.records.linker import (CUMULATIVE, HARM, SAYING, SUBCOUNT, SUBCOUNT_AFTER, TREATMENT_PLACE, Context, RuleLinker, allowed_tails,
                                            is_pronoun)
 from conflict_spans.records.places import NONE_FEATURES, PLACE_FEATURES, PlaceRanker, fit_ranker, place_features
@@ -192,16 +193,28 @@ class LearnedLinker:
                            "info": self.info}, indent=1) + "\n"
 
     @classmethod
-    def from_file(cls, path: str | Path | None = None) -> "LearnedLinker":
+    def from_file(cls, path: str | Path | None = None, option: str = "--weights") -> "LearnedLinker":
+        """Weights written by ``to_json`` (default: the shipped ``resources/linker.json``); a ``CorpusError`` naming the file,
+        ``option`` and the fix when the file cannot be read or was trained with other features."""
         if path is None:
             from conflict_spans.resources import resource_path
 
             path = resource_path(DEFAULT_WEIGHTS)
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        fix = "give a file written by `conflict-spans train-linker` with this version, or leave the option out for the shipped weights"
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CorpusError(Problem("linker-weights", f"{option} {path}: cannot read the linker weights ({exc})", fix, path=str(path))) from None
+        places = raw.get("places") if isinstance(raw, dict) else None
+        if not isinstance(raw, dict) or not isinstance(places, dict):
+            raise CorpusError(Problem("linker-weights", f"{option} {path}: not a linker weights file (no 'places' object)", fix, path=str(path)))
+        widths = {t: len(w) if isinstance(w, list) else -1 for t, w in (raw.get("weights") or {}).items()}
         if (raw.get("features") != list(FEATURES) or raw.get("place_features") != list(CANDIDATE_FEATURES)
-                or raw.get("none_features") != list(NONE_FEATURES) or set(raw.get("weights", {})) != set(PAIRWISE)):
-            raise ValueError(f"{path or DEFAULT_WEIGHTS} was trained with other features; retrain with `conflict-spans train-linker`")
-        return cls(raw["weights"], PlaceRanker(raw["places"]["weights"], raw["places"]["none_weights"]), raw.get("info", {}))
+                or raw.get("none_features") != list(NONE_FEATURES) or widths != dict.fromkeys(PAIRWISE, len(FEATURES))
+                or len(places.get("weights") or []) != len(CANDIDATE_FEATURES) or len(places.get("none_weights") or []) != len(NONE_FEATURES)):
+            raise CorpusError(Problem("linker-weights", f"{option} {path}: the weights were trained with other features or relation types",
+                                      "retrain with `conflict-spans train-linker`, or leave the option out for the shipped weights", path=str(path)))
+        return cls(raw["weights"], PlaceRanker(places["weights"], places["none_weights"]), raw.get("info", {}))
 
 
 def training_pairs(docs: Sequence[Document], type_: str) -> tuple[list[list[float]], list[int]]:
