@@ -222,6 +222,19 @@ def test_perpetrator_after_the_figure_behind_by():
                    "perpetrator") == set()
 
 
+@pytest.mark.parametrize("text, actor, linked", [
+    ("A drone killed four people near the market.", "drone", False),
+    ("Explosive drones killed four people near the market.", "Explosive drones", False),
+    ("On Monday a car packed with explosives killed four people.", "car packed with explosives", False),
+    ("A Russian missile killed four people near the market.", "Russian missile", True),
+    ("On Monday Eritrean planes killed four people near the market.", "Eritrean planes", True),
+])
+def test_a_weapon_is_a_perpetrator_only_when_it_names_the_party(text, actor, linked):
+    """K3.4: "a [drone] killed [four]" has no perpetrator link; "[Russian missile]" names the party and has one."""
+    links = rule_links(text, [act(actor), cas("four people")])
+    assert of_type(links, "perpetrator") == ({("four people", actor)} if linked else set())
+
+
 def test_no_perpetrator_after_of():
     assert of_type(rule_links("Officials said 28 members of the Taliban were killed.", [att("Officials"), cas("28 members"), act("Taliban")]),
                    "perpetrator") == set()

@@ -23,7 +23,8 @@ sentence split (``conflict_spans.sentences``):
   in its sentence takes its figure's places (K7.4).
 - ``perpetrator`` (K3): the nearest ACTOR before the figure in its sentence with
   a harm word between them ("RSF fighters killed 30"), or after it behind "by"
-  ("died in an attack by al-Shabaab"); not one after "of" (the victims' side).
+  ("died in an attack by al-Shabaab"); not one after "of" (the victims' side), nor a
+  weapon or platform that names no party ("a drone", K3.4).
 - ``part_of`` (K4): a figure after "including", "among them", "of whom" ...,
   or reading "N of the dead", is part of the previous figure of the same status
   in its sentence.
@@ -76,6 +77,10 @@ CUMULATIVE = re.compile(r"\b(?:since (?:the (?:start|beginning|outbreak)|the (?:
                         + r"|19\d\d|20\d\d)|(?:war|conflict|fighting|offensive) (?:has|have) killed|in total|running totals?|so far this year|this year|"
                         r"across the country|nationwide|countrywide|between (?:\d{1,2} )?" + MONTHS + r"|between \d{1,2} and \d{1,2} " + MONTHS + r")\b", re.I)
 DATELINE = re.compile(r"^\s*(?:\(|—|–|-|,|:)")
+# K3.4: a weapon or platform is a perpetrator only when the span names the party ("Russian missile", not "a drone")
+WEAPON = re.compile(r"\b(?:drones?|shells?|missiles?|rockets?|mortars?|bombs?|explosives?|IEDs?|device|jets?|planes?|aircraft|artillery|tanks?|"
+                    r"mines?|car|vehicle|grenades?|airstrikes?|strikes?|rounds?|shelling|fire)\b", re.I)
+CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*")
 
 
 def _chained(gap: str) -> bool:
@@ -124,6 +129,13 @@ class Context:
             if self.doc.text[line_start:s.start].strip(" *_#0123456789.") == "" and DATELINE.match(self.doc.text[s.end:s.end + 3] or "x"):
                 out.append(s)
         return out
+
+    def weapon_only(self, span: Span) -> bool:
+        """A weapon or platform that names no party (K3.4): "a drone", "Explosive drones", "car packed with explosives"; not
+        "Russian missile" or "Israeli jets" (a capitalised word other than the sentence's first)."""
+        text = span.text_in(self.doc.text)
+        first = self.sents[self.sent_of[span]].start if self.sents else 0
+        return bool(WEAPON.search(text)) and all(span.start + m.start() == first for m in CAPITALISED.finditer(text))
 
     @cached_property
     def places(self) -> list[Span]:
@@ -326,6 +338,10 @@ class RuleLinker:
         return []
 
     def perpetrators(self, ctx: Context, head: Span) -> list[Span]:
+        """The agents below, less a weapon or platform that names no party (K3.4: "a [drone] killed [four]" has no link)."""
+        return [s for s in self._agents(ctx, head) if not ctx.weapon_only(s)]
+
+    def _agents(self, ctx: Context, head: Span) -> list[Span]:
         k = ctx.sent_of[head]
         text = ctx.doc.text
         parsed = [s for s in ctx.in_sentence(k, "ACTOR") if ctx.syntax.agent(head, s)]
