@@ -42,7 +42,7 @@ from conflict_spans.document import Document, Relation, Span
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.records.linker import (CUMULATIVE, HARM, SAYING, SUBCOUNT, SUBCOUNT_AFTER, TREATMENT_PLACE, Context, RuleLinker, allowed_tails,
                                            is_pronoun)
-from conflict_spans.records.places import NONE_FEATURES, PLACE_FEATURES, PlaceRanker, fit_ranker, place_features
+from conflict_spans.records.places import NONE_FEATURES, PLACE_FEATURES, PlaceRanker, fit_ranker, none_features, place_features
 from conflict_spans.schema import GROUPING_RELATION, RELATION_BY_NAME, RELATION_NAMES
 
 FEATURES: tuple[str, ...] = (
@@ -143,7 +143,7 @@ def _sigmoid(z: float) -> float:
 
 @dataclass
 class LearnedLinker:
-    """Per relation type, weights over ``FEATURES``; ``link(doc)`` as ``RuleLinker.link``."""
+    """Per pairwise relation type, weights over ``FEATURES``, and the place ranker; ``link(doc)`` as ``RuleLinker.link``."""
     weights: dict[str, list[float]]
     places: PlaceRanker
     info: dict[str, Any]
@@ -292,8 +292,6 @@ def _threshold(docs: Sequence[Document], type_: str) -> float:
 def place_choices(docs: Sequence[Document]) -> list[tuple[list[list[float]], list[float], list[bool]]]:
     """Per CASUALTY span of the documents with links: its place candidates' features, its "no place" features and
     which candidates gold links (the place ranker's training data)."""
-    from conflict_spans.records.places import none_features
-
     items = []
     for doc in docs:
         if not doc.relations:
