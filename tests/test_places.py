@@ -8,9 +8,9 @@ import math
 import pytest
 
 from conflict_spans.document import Document, Relation
-from conflict_spans.records.learned import CANDIDATE_FEATURES, LearnedLinker, candidates, pair_features
+from conflict_spans.records.learned import CANDIDATE_FEATURES, LearnedLinker, candidate_rows, candidates
 from conflict_spans.records.linker import Context, RuleLinker
-from conflict_spans.records.places import NONE_FEATURES, PLACE_FEATURES, PlaceRanker, fit_ranker, listed_with, loss, place_features
+from conflict_spans.records.places import NONE_FEATURES, PLACE_FEATURES, PlaceRanker, fit_ranker, listed_with, loss, place_rows
 
 from support import spans_from_marks
 
@@ -81,9 +81,9 @@ def ranker_for(weights: dict[str, float], none: dict[str, float]) -> PlaceRanker
 
 def choose(ranker: PlaceRanker, doc: Document, ctx: Context, head_text: str):
     head = span(ctx, head_text)
-    rule = sorted(RuleLinker().link(doc))
+    rule = set(RuleLinker().link(doc))
     cands = candidates(ctx, head, "location")
-    rows = [pair_features(ctx, head, c, "location", cands, set(rule)) + place_features(ctx, head, c, rule) for c in cands]
+    rows = candidate_rows(ctx, head, cands, rule)
     assert all(len(r) == len(CANDIDATE_FEATURES) for r in rows)
     return ranker.choose(ctx, head, cands, rows, rule)
 
@@ -119,8 +119,9 @@ def test_place_features_are_named_once():
     assert len(set(PLACE_FEATURES)) == len(PLACE_FEATURES) and len(set(CANDIDATE_FEATURES)) == len(CANDIDATE_FEATURES)
     doc, ctx = document()
     head = span(ctx, "51 people")
-    values = dict(zip(PLACE_FEATURES, place_features(ctx, head, span(ctx, "Bunia"), sorted(RuleLinker().link(doc)))))
+    rule = set(RuleLinker().link(doc))
+    values = dict(zip(PLACE_FEATURES, place_rows(ctx, head, [span(ctx, "Bunia")], rule)[0]))
     assert values["own_harm_place"] == 0.0  # "officials in Bunia said": a speaker's place, not a place of harm
     assert values["latest_place"] == 0.0 and values["paragraphs_apart"] == 0.0
-    fataki = dict(zip(PLACE_FEATURES, place_features(ctx, head, span(ctx, "Fataki"), sorted(RuleLinker().link(doc)))))
+    fataki = dict(zip(PLACE_FEATURES, place_rows(ctx, head, [span(ctx, "Fataki")], rule)[0]))
     assert fataki["own_harm_place"] == 1.0 and fataki["latest_harm_place"] == 1.0

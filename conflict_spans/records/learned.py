@@ -42,7 +42,7 @@ from conflict_spans.document import Document, Relation, Span
 from conflict_spans.problems import CorpusError, Problem
 from conflict_spans.records.linker import (CUMULATIVE, HARM, SAYING, SUBCOUNT, SUBCOUNT_AFTER, TREATMENT_PLACE, Context, RuleLinker, allowed_tails,
                                            is_pronoun)
-from conflict_spans.records.places import NONE_FEATURES, PLACE_FEATURES, PlaceRanker, fit_ranker, none_features, place_features
+from conflict_spans.records.places import NONE_FEATURES, PLACE_FEATURES, PlaceRanker, fit_ranker, none_features, place_rows
 from conflict_spans.schema import GROUPING_RELATION, RELATION_BY_NAME, RELATION_NAMES
 
 FEATURES: tuple[str, ...] = (
@@ -116,7 +116,7 @@ def pair_features(ctx: Context, head: Span, tail: Span, type_: str, cands: list[
         "subcount_cue": float(bool(SUBCOUNT.search(gap) or SUBCOUNT_AFTER.match(text[head.end:head.end + 60]))),
         "same_words": float(tail.text_in(text).lower() == head.text_in(text).lower()),
         "harm_after_tail": float(bool(HARM.search(text[tail.end:tail.end + 50]))),
-        "harm_in_head_sentence": float(bool(HARM.search(ctx.sentence_text(k)))) if ctx.sents else 0.0,
+        "harm_in_head_sentence": float(ctx.harm_sentence(k)) if ctx.sents else 0.0,
         "head_sentence_has_label": float(bool(in_sentence)),
         "first_in_sentence": float(tail == min((c for c in cands if ctx.sent_of[c] == j), default=None, key=lambda c: c.start)),
         "rule_and_same_sentence": float(tail in rule_links and j == k),
@@ -129,12 +129,18 @@ def pair_features(ctx: Context, head: Span, tail: Span, type_: str, cands: list[
         "previous_figure_tail": float(tail in previous_tails),
         "sentences_back": min(10, max(0, k - j)) / 10,
         "mentions": min(5, ctx.mentions[(tail.label, tail.text_in(text).lower())]) / 5,
-        "harm_in_tail_sentence": float(bool(HARM.search(ctx.sentence_text(j)))),
+        "harm_in_tail_sentence": float(ctx.harm_sentence(j)),
         "cumulative": float(bool(CUMULATIVE.search(ctx.sentence_text(k)))),
         "first_place": float(tail.label == "LOCATION" and tail == ctx.first_harm_place),
         "weapon_only": float(tail.label == "ACTOR" and ctx.weapon_only(tail)),
     }
     return [values[name] for name in FEATURES]
+
+
+def candidate_rows(ctx: Context, head: Span, cands: list[Span], rule: set[Relation]) -> list[list[float]]:
+    """The place ranker's features of each of ``head``'s place candidates: the pair features, then ``PLACE_FEATURES``."""
+    places = place_rows(ctx, head, cands, rule)
+    return [pair_features(ctx, head, c, "location", cands, rule) + row for c, row in zip(cands, places)]
 
 
 def _sigmoid(z: float) -> float:
@@ -184,9 +190,8 @@ class LearnedLinker:
         cands = candidates(ctx, head, "location")
         if target is not None and not any(ctx.sent_of[c] == ctx.sent_of[head] and ctx.is_harm_place(c) for c in cands):
             return [Relation(head, r.tail, "location", r.score) for r in links if r.head == target and r.type == "location"]
-        ordered = sorted(rule)
-        rows = [pair_features(ctx, head, c, "location", cands, rule) + place_features(ctx, head, c, ordered) for c in cands]
-        return [Relation(head, c, "location", p) for p, c in self.places.choose(ctx, head, cands, rows, ordered)]
+        rows = candidate_rows(ctx, head, cands, rule)
+        return [Relation(head, c, "location", p) for p, c in self.places.choose(ctx, head, cands, rows, rule)]
 
     def to_json(self) -> str:
         return json.dumps({"features": list(FEATURES), "weights": self.weights, "place_features": list(CANDIDATE_FEATURES),
@@ -297,13 +302,11 @@ def place_choices(docs: Sequence[Document]) -> list[tuple[list[list[float]], lis
         if not doc.relations:
             continue
         ctx = Context(doc)
-        rule = RuleLinker().link(doc)
-        rule_set, ordered = set(rule), sorted(rule)
+        rule = set(RuleLinker().link(doc))
         gold = {(r.head, r.tail) for r in doc.relations if r.type == "location"}
         for head in [s for s in ctx.spans if s.label == "CASUALTY"]:
             cands = candidates(ctx, head, "location")
-            rows = [pair_features(ctx, head, c, "location", cands, rule_set) + place_features(ctx, head, c, ordered) for c in cands]
-            items.append((rows, none_features(ctx, head, cands, ordered), [(head, c) in gold for c in cands]))
+            items.append((candidate_rows(ctx, head, cands, rule), none_features(ctx, head, cands, rule), [(head, c) in gold for c in cands]))
     return items
 
 

@@ -173,7 +173,7 @@ class Context:
     def _harm_place(self) -> dict[Span, bool]:
         out: dict[Span, bool] = {}
         previous: Span | None = None
-        for span in (s for s in self.spans if s.label == "LOCATION"):
+        for span in self.places:
             before = self.doc.text[max(0, span.start - 40):span.start]
             after = self.doc.text[span.end:span.end + 12]
             harm = not (self.is_speaker_place(span) or TREATMENT_PLACE.search(span.text_in(self.doc.text)) or NOT_HARM_PLACE.search(before)
@@ -228,7 +228,7 @@ class Context:
 
     @cached_property
     def first_harm_place(self) -> Span | None:
-        return next((s for s in self.spans if s.label == "LOCATION" and self.is_harm_place(s)), None)
+        return next((s for s in self.places if self.is_harm_place(s)), None)
 
     @cached_property
     def previous_figure(self) -> dict[Span, Span | None]:
@@ -326,12 +326,12 @@ class RuleLinker:
             if figures:
                 return placed[figures[-1]]
             earlier = [s for s in ctx.in_sentence(j, "LOCATION") if ctx.is_harm_place(s)]
-            if earlier and not (HARM.search(ctx.sentence_text(j)) or any(e in ctx.datelines for e in earlier)):
+            if earlier and not (ctx.harm_sentence(j) or any(e in ctx.datelines for e in earlier)):
                 continue  # a place named outside the telling of an event ("Foreign nationals are leaving Asmara")
             if earlier:
                 return ctx.place_group(earlier, ctx.main_place(earlier))
         # K7.6: a figure above every place (a headline) takes the first place named after it
-        later = [s for s in ctx.spans if s.label == "LOCATION" and s.start >= head.end and ctx.is_harm_place(s)]
+        later = [s for s in ctx.places if s.start >= head.end and ctx.is_harm_place(s)]
         if later:
             k2 = ctx.sent_of[later[0]]
             return ctx.place_group([s for s in later if ctx.sent_of[s] == k2], later[0])

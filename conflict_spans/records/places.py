@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from conflict_spans.document import Relation, Span
@@ -48,43 +48,53 @@ STAMP = re.compile(r"(?m)^\s*(?:\d{1,2}[:.]\d{2}|\d+\.|[-•*])\s")
 SUPERLATIVE = re.compile(r"\b(?:worst|deadliest|bloodiest|biggest|largest|first|since)\b", re.I)
 
 
-def place_features(ctx: Context, head: Span, tail: Span, rule: Sequence[Relation]) -> list[float]:
-    """``PLACE_FEATURES`` of the candidate place ``tail`` of the figure ``head`` (``rule``: the rule linker's links)."""
+def place_rows(ctx: Context, head: Span, cands: Sequence[Span], rule: Collection[Relation]) -> list[list[float]]:
+    """``PLACE_FEATURES`` of each candidate place in ``cands`` of the figure ``head`` (``rule``: the rule linker's links).
+    What depends on the figure alone is worked out once, not once per candidate."""
     text = ctx.doc.text
-    name = tail.text_in(text).lower()
     places = ctx.places
-    i = places.index(tail)
-    lo, hi = sorted((tail, head))
-    between = [s for s in places if lo.end <= s.start and s.end <= hi.start and ctx.is_harm_place(s)]
+    index = {p: i for i, p in enumerate(places)}
+    k = ctx.sent_of[head]
     before = [s for s in places if s.start < head.start and ctx.is_harm_place(s)]
     harm_before = [s for s in before if ctx.harm_sentence(ctx.sent_of[s])]
-    rule_places = {r.tail for r in rule if r.head == head and r.type == "location"}
-    totals = [r.tail for r in rule if r.head == head and r.type in ("part_of", "restates")]
+    latest, latest_harm = (before[-1] if before else None), (harm_before[-1] if harm_before else None)
+    rule_names = {r.tail.text_in(text).lower() for r in rule if r.head == head and r.type == "location"}
+    totals = sorted(r.tail for r in rule if r.head == head and r.type in ("part_of", "restates"))
+    total_places = {r.tail for r in rule if totals and r.head == totals[0] and r.type == "location"}
     first_figure = next((s for s in ctx.spans if s.label == "CASUALTY"), None)
-    k = ctx.sent_of[head]
-    values = {
-        "other_places_between": min(3, len({s.text_in(text).lower() for s in between} - {name})) / 3,
-        "other_harm_place_between": float(bool({s.text_in(text).lower() for s in between if ctx.harm_sentence(ctx.sent_of[s])} - {name})),
-        "latest_place": float(bool(before) and tail == before[-1]),
-        "latest_harm_place": float(bool(harm_before) and tail == harm_before[-1]),
-        "time_stamps_between": min(3, len(STAMP.findall(text[lo.end:hi.start]))) / 3,
-        "figure_in_tail_sentence": float(any(s.label == "CASUALTY" and ctx.sent_of[s] == ctx.sent_of[tail] for s in ctx.spans)),
-        "superlative_before": float(bool(SUPERLATIVE.search(text[max(0, tail.start - 60):tail.start]))),
-        "paragraphs_apart": min(5, abs(ctx.paragraph(head) - ctx.paragraph(tail))) / 5,
-        "named_in_headline": float(name in {s.text_in(text).lower() for s in places if ctx.sent_of[s] == 0}),
-        "total_has_place": float(any(r.head == totals[0] and r.type == "location" and r.tail == tail for r in rule) if totals else False),
-        "first_figure_place": float(any(r.head == first_figure and r.type == "location" and r.tail == tail for r in rule)),
-        "narrower_in_chain": float(i + 1 < len(places) and ctx.sent_of[places[i + 1]] == ctx.sent_of[tail]
-                                   and _chained(ctx.between(tail, places[i + 1]))),
-        "wider_in_chain": float(i > 0 and ctx.sent_of[places[i - 1]] == ctx.sent_of[tail] and _chained(ctx.between(places[i - 1], tail))),
-        "rule_same_name": float(any(t.text_in(text).lower() == name for t in rule_places)),
-        "rule_has_place": float(bool(rule_places)),
-        "own_harm_place": float(ctx.sent_of[tail] == k and ctx.is_harm_place(tail)),
-    }
-    return [values[f] for f in PLACE_FEATURES]
+    first_figure_places = {r.tail for r in rule if r.head == first_figure and r.type == "location"}
+    headline_names = {s.text_in(text).lower() for s in places if ctx.sent_of[s] == 0}
+    figure_sentences = {ctx.sent_of[s] for s in ctx.spans if s.label == "CASUALTY"}
+    rows = []
+    for tail in cands:
+        name = tail.text_in(text).lower()
+        i = index[tail]
+        lo, hi = sorted((tail, head))
+        between = [s for s in places if lo.end <= s.start and s.end <= hi.start and ctx.is_harm_place(s)]
+        values = {
+            "other_places_between": min(3, len({s.text_in(text).lower() for s in between} - {name})) / 3,
+            "other_harm_place_between": float(bool({s.text_in(text).lower() for s in between if ctx.harm_sentence(ctx.sent_of[s])} - {name})),
+            "latest_place": float(tail == latest),
+            "latest_harm_place": float(tail == latest_harm),
+            "time_stamps_between": min(3, len(STAMP.findall(text[lo.end:hi.start]))) / 3,
+            "figure_in_tail_sentence": float(ctx.sent_of[tail] in figure_sentences),
+            "superlative_before": float(bool(SUPERLATIVE.search(text[max(0, tail.start - 60):tail.start]))),
+            "paragraphs_apart": min(5, abs(ctx.paragraph(head) - ctx.paragraph(tail))) / 5,
+            "named_in_headline": float(name in headline_names),
+            "total_has_place": float(tail in total_places),
+            "first_figure_place": float(tail in first_figure_places),
+            "narrower_in_chain": float(i + 1 < len(places) and ctx.sent_of[places[i + 1]] == ctx.sent_of[tail]
+                                       and _chained(ctx.between(tail, places[i + 1]))),
+            "wider_in_chain": float(i > 0 and ctx.sent_of[places[i - 1]] == ctx.sent_of[tail] and _chained(ctx.between(places[i - 1], tail))),
+            "rule_same_name": float(name in rule_names),
+            "rule_has_place": float(bool(rule_names)),
+            "own_harm_place": float(ctx.sent_of[tail] == k and ctx.is_harm_place(tail)),
+        }
+        rows.append([values[f] for f in PLACE_FEATURES])
+    return rows
 
 
-def none_features(ctx: Context, head: Span, cands: Sequence[Span], rule: Sequence[Relation]) -> list[float]:
+def none_features(ctx: Context, head: Span, cands: Sequence[Span], rule: Collection[Relation]) -> list[float]:
     """``NONE_FEATURES`` of the "no place" option of ``head``."""
     k = ctx.sent_of[head]
     values = {
@@ -118,7 +128,7 @@ class PlaceRanker:
     none_weights: list[float]
 
     def choose(self, ctx: Context, head: Span, cands: Sequence[Span], rows: Sequence[Sequence[float]],
-               rule: Sequence[Relation]) -> list[tuple[float, Span]]:
+               rule: Collection[Relation]) -> list[tuple[float, Span]]:
         """The chosen places with their softmax probability (the listed ones share the chosen place's), or []."""
         if not cands:
             return []
