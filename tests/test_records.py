@@ -21,7 +21,7 @@ from conflict_spans.records.extract import COLUMN_DOCS, COLUMNS, NO_SOURCE, reco
 from conflict_spans.records.gold_counts import read_gold_counts
 from conflict_spans.records.learned import (CANDIDATE_FEATURES, DEFAULT_WEIGHTS, FEATURES, PAIRWISE, CombinedLinker, LearnedLinker, choose_default,
                                             load_linker, train)
-from conflict_spans.records.linker import RuleLinker
+from conflict_spans.records.linker import RuleLinker, _chained
 from conflict_spans.records.scoring import bcubed, bcubed_counts, groups, link_counts, link_scores, prf
 from conflict_spans.resources import resource_path
 from conflict_spans.schema import RELATION_NAMES
@@ -133,6 +133,45 @@ def test_location_chain_links_the_most_specific_place():
     # the wider place is the nearer one here: still the most specific
     links = rule_links("Shelling in Bakhmut, Donetsk region, killed two soldiers.", [loc("Bakhmut"), loc("Donetsk region"), cas("two soldiers")])
     assert of_type(links, "location") == {("two soldiers", "Bakhmut")}
+
+
+@pytest.mark.parametrize("text, marks, place", [
+    # a possessive: the place after it lies inside the one before
+    ("A bomb killed five soldiers in Bamenda’s Mile 90 neighbourhood.", [cas("five soldiers"), loc("Bamenda"), loc("Mile 90")], "Mile 90"),
+    ("A drone strike in Finote Selam, a market town in Ethiopia's Amhara region, killed 26 people.",
+     [loc("Finote Selam"), loc("Ethiopia"), loc("Amhara"), cas("26 people")], "Finote Selam"),
+    # a chain that starts at a bracketed form
+    ("Troops fired on marchers crossing the Gawkadal (گاؤکدل) bridge in the centre of Srinagar, killing 35 people.",
+     [loc("Gawkadal"), loc("گاؤکدل"), loc("Srinagar"), cas("35 people")], "Gawkadal"),
+])
+def test_location_chain_reads_possessives_and_bracketed_forms(text, marks, place):
+    got = {tail for _, tail in of_type(rule_links(text, marks), "location")}
+    assert place in got and not got & {"Bamenda", "Ethiopia", "Amhara", "Srinagar"}
+
+
+@pytest.mark.parametrize("gap, chained", [
+    (", a village in the ", True), (" district of ", True), (" displacement camp west of ", True), (", the capital of ", True),
+    (" near ", True), (", about six kilometres south-west of ", True), (") bridge in the centre of ", True),
+    # a clause, a list or another party between the places is no chain
+    (" attacked the village of ", False), (" and in ", False), (" warn that hospitals in ", False), (" and the neighbouring town of ", False),
+    (", aid officials in ", False), (" families in the ", False), (" are sheltering in ", False),
+])
+def test_what_counts_as_a_chain_between_two_places(gap, chained):
+    assert _chained(gap) is chained
+
+
+def test_a_raid_from_abroad_links_the_villages_it_hit_not_the_attackers_origin():
+    """"crossed from [Liberia] attacked the village of [Bomaru]" is no chain, so the walk to the most specific place does not
+    end at the origin; "and a border post near [Koindu]" lists a second site."""
+    text = "Armed men who crossed from Liberia attacked the village of Bomaru and a border post near Koindu on Saturday, killing 14 people."
+    links = rule_links(text, [loc("Liberia"), loc("Bomaru"), loc("Koindu"), cas("14 people")])
+    assert of_type(links, "location") == {("14 people", "Bomaru"), ("14 people", "Koindu")}
+
+
+def test_a_list_goes_on_past_a_bracketed_form():
+    text = "Officials said 41 people died in towns including Oleshky (Олешки) and Hola Prystan (Гола Пристань)."
+    links = rule_links(text, [att("Officials"), cas("41 people"), loc("Oleshky"), loc("Олешки"), loc("Hola Prystan"), loc("Гола Пристань")])
+    assert {tail for _, tail in of_type(links, "location")} == {"Oleshky", "Олешки", "Hola Prystan", "Гола Пристань"}
 
 
 def test_listed_places_are_all_linked():

@@ -65,12 +65,27 @@ CHAIN = re.compile(r"^\s*(?:,\s*(?:in\s+|near\s+)?(?:the\s+)?|\s+in\s+(?:the\s+)
 # "Gashalti, a village in the [Naftalan] district", "Mugunga displacement camp west of [Goma]", "Sangin district of [Helmand]"
 DESCRIBED_IN = re.compile(r"^(?:\s*,)?(?:\s+(?:a|an|the|[A-Za-z’'-]+)){0,5}?\s+(?:in|of|on|near|outside|around|(?:north|south|east|west)(?:-?(?:east|west))?\s+of)"
                           r"\s+(?:the\s+)?(?:[A-Za-z’'-]+\s+){0,2}?$")
+# what breaks a described chain: a clause or another party between the two places ("[Liberia] attacked the village of
+# [Bomaru]", "[Kabul] and in [Herat]", "[Aden] warn that hospitals in [Lahij]")
+CHAIN_BREAK = re.compile(r"\b(?:and|or|but|that|which|where|who|when|while|as|after|since|before|is|are|was|were|has|have|had|been|be|will|"
+                         r"would|said|say|says|according|[a-z]+ed)\b")
+# the kind of place a description names ("a village in", "the capital of", "district of", "south-west of")
+CHAIN_KIND = re.compile(r"\b(?:villages?|towns?|city|cities|districts?|provinces?|regions?|neighbou?rhoods?|camps?|areas?|county|counties|states?|"
+                        r"municipalit(?:y|ies)|departments?|valley|capital|suburbs?|settlements?|hamlets?|quarter|commune|locality|territory|"
+                        r"governorates?|oblasts?|island|coast|shore|border|outskirts|edge|part|road|highway|base|sector|division|side|site|venue|"
+                        r"schools?|dam|relay|complex|headquarters|mountains?|intersection|gate|terminal|campus|strip|borders|sectors|"
+                        r"church(?:es)?|mosques?|airfield|airport|port|station|post|checkpoint|bridge|market|"
+                        r"(?:north|south|east|west)(?:-?(?:east|west))?(?:ern)?)\b", re.I)
+POSSESSIVE_CHAIN = re.compile(r"^[’']s\s+(?:[a-z-]+\s+)?$")
+CHAIN_WORDS = frozenset({"a", "an", "the", "in", "of", "on", "at", "near", "around", "outside"})
 PRONOUNS = frozenset({"he", "she", "it", "they", "we", "i", "its", "their"})
 SPEAKER_PLACE = re.compile(r"^\s+(?:\w+\s+){0,2}?(?:in|at|from)\s+(?:the\s+)?$", re.I)
 TREATMENT_PLACE = re.compile(r"\b(?:hospital|clinic|medical cent(?:re|er)|health cent(?:re|er)|morgue|dispensary)\b", re.I)
 NOT_HARM_PLACE = re.compile(r"(?:\b(?:to|towards|into|from(?:\s+across)?|leaving|left|fled|based\s+in|headquartered\s+in|handlers\s+in|hospitals?\s+(?:in|at)|"
                             r"boundary\s+in|treated\s+in|admitted\s+in|flown\s+to|capital\s+of)\s+(?:the\s+)?|\(\s*(?:source:[^)]*)?)$", re.I)
 NOT_HARM_AFTER = re.compile(r"^\s*(?:nationals?|citizens?|-born)\b", re.I)
+# "the village of [Bomaru] and a border post near [Koindu]": a second site, listed
+LISTED_SITE = re.compile(r"^\s*,?\s*and\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(?:near|in|at|outside|of)\s+(?:the\s+)?$")
 COORDINATED = re.compile(r"^\s*(?:,\s*)?(?:and|or|&)\s+(?:the\s+)?$|^\s*[–/-]\s*$")
 MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 CUMULATIVE = re.compile(r"\b(?:since (?:the (?:start|beginning|outbreak)|the (?:war|conflict|fighting|offensive)|then|(?:\d{1,2} )?" + MONTHS
@@ -83,9 +98,20 @@ WEAPON = re.compile(r"\b(?:drones?|shells?|missiles?|rockets?|mortars?|bombs?|ex
 CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*")
 
 
+def _past_bracket(gap: str) -> str:
+    """The gap after a place's bracketed other form, which may or may not be a span: "[Gawkadal] (گاؤکدل) bridge in
+    the centre of [Srinagar]", "[Oleshky] (Олешки) and [Hola Prystan]"."""
+    return re.sub(r"^\s*(?:\([^()]*)?\)", "", gap)
+
+
 def _chained(gap: str) -> bool:
     """The text between a place and a wider one it lies in: "Dara district, [Panjshir]", "a village in the [Naftalan]"."""
-    return bool(CHAIN.match(gap) or DESCRIBED_IN.match(gap))
+    gap = _past_bracket(gap)
+    if CHAIN.match(gap):
+        return True
+    words = re.findall(r"[\w’'-]+", gap)
+    plain = all(w.lower() in CHAIN_WORDS for w in words)
+    return bool(DESCRIBED_IN.match(gap)) and not CHAIN_BREAK.search(gap) and (plain or bool(CHAIN_KIND.search(gap)))
 
 
 def is_pronoun(text: str) -> bool:
@@ -190,25 +216,41 @@ class Context:
         ordered = sorted(cands)
         i = ordered.index(seed)
         # "at Badarjhula in the Madi valley of southern Chitwan", "Dara district, Panjshir": the most specific comes first
-        while i > 0 and _chained(self.between(ordered[i - 1], ordered[i])) and not (
-                i + 1 < len(ordered) and COORDINATED.match(self.between(ordered[i], ordered[i + 1]))):
+        while i > 0 and not (i + 1 < len(ordered) and COORDINATED.match(self.between(ordered[i], ordered[i + 1]))):
+            if _chained(self.between(ordered[i - 1], ordered[i])):
+                i -= 1
+            # "[Finote Selam], a market town in [Ethiopia]'s [Amhara] region": past the possessive to the narrower place
+            elif (i > 1 and POSSESSIVE_CHAIN.match(self.between(ordered[i - 1], ordered[i]))
+                  and _chained(self.between(ordered[i - 2], ordered[i - 1]))):
+                i -= 2
+            else:
+                break
+        # "Bamenda's Mile 90 neighbourhood": the place after a possessive lies inside it
+        while i + 1 < len(ordered) and POSSESSIVE_CHAIN.match(self.between(ordered[i], ordered[i + 1])):
+            i += 1
+        # a list read from its first place: "around [Djaiba] and [Fataki]" for either
+        while i > 0 and self._listed_next(ordered, i - 1):
             i -= 1
         seed = ordered[i]
         group = [seed]
         j = i
-        while j + 1 < len(ordered):
-            gap = self.between(ordered[j], ordered[j + 1])
-            if COORDINATED.match(gap) or (gap.strip() == "," and any(COORDINATED.match(self.between(ordered[m], ordered[m + 1])) and
-                                                                       self.between(ordered[m], ordered[m + 1]).strip() != ","
-                                                                       for m in range(j + 1, min(len(ordered) - 1, j + 4)))):
-                j += 1
-                group.append(ordered[j])
-            else:
-                break
+        while j + 1 < len(ordered) and self._listed_next(ordered, j):
+            j += 1
+            group.append(ordered[j])
         out = []
         for span in group:
             out += self.with_short_form(span)
         return sorted(set(out))
+
+    def _listed_next(self, ordered: list[Span], j: int) -> bool:
+        """Whether the place after ``ordered[j]`` is listed with it: "Benue, Plateau and Nasarawa", "Komanda–Luna",
+        "the village of Bomaru and a border post near Koindu", "Oleshky (Олешки) and Hola Prystan" (past the bracketed form)."""
+        gap = _past_bracket(self.between(ordered[j], ordered[j + 1]))
+        if COORDINATED.match(gap) or LISTED_SITE.match(gap) or ordered[j + 1] in self.with_short_form(ordered[j]):
+            return True
+        # "A, B and C": a comma counts when a coordinated gap follows within the next three places
+        return gap.strip() == "," and any(COORDINATED.match(g) and g.strip() != ","
+                                          for g in (self.between(ordered[m], ordered[m + 1]) for m in range(j + 1, min(len(ordered) - 1, j + 4))))
 
     def with_short_form(self, span: Span) -> list[Span]:
         """The span and its bracketed other form ("Oleshky (Олешки)"), which K6.2 links together."""

@@ -110,15 +110,10 @@ def none_features(ctx: Context, head: Span, cands: Sequence[Span], rule: Collect
 
 
 def listed_with(ctx: Context, cands: Sequence[Span], seed: Span) -> list[Span]:
-    """``seed`` and the places listed beside it in its sentence, from whichever of them the list starts
-    ("Djaiba and Fataki" for either), as ``Context.place_group`` reads a list from its first place."""
+    """``seed`` and the places listed beside it in its sentence (``Context.place_group``: "Djaiba and Fataki" for either),
+    or the most specific place of the chain it ends ("Dara district, Panjshir")."""
     same = [c for c in cands if ctx.sent_of[c] == ctx.sent_of[seed]]
-    best = ctx.place_group(same, seed)
-    for other in same:
-        group = ctx.place_group(same, other)
-        if seed in group and len(group) > len(best):
-            best = group
-    return best
+    return ctx.place_group(same, seed)
 
 
 @dataclass
