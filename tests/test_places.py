@@ -102,6 +102,19 @@ def test_choose_gives_no_place_when_that_option_wins():
     assert choose(ranker_for({"same_sentence": 1.0}, {"bias": 2.0}), doc, ctx, "51 people") == []
 
 
+def test_a_place_chosen_in_another_sentence_is_linked_at_its_mention_in_the_figures_sentence():
+    """K7.3: the headline's "Aleppo" wins on the weights, and the figure's own sentence names Aleppo too: that mention."""
+    text = "Shelling kills 12 in Aleppo\n\nMedics at a hospital in Aleppo said 12 people died."
+    doc = Document("d", text, spans_from_marks(text, [("12", "CASUALTY", "killed"), ("Aleppo", "LOCATION"), ("Aleppo", "LOCATION"),
+                                                      ("12 people", "CASUALTY", "killed")]))
+    ctx = Context(doc)
+    ranker = ranker_for({"tail_headline": 5.0}, {})
+    chosen = choose(ranker, doc, ctx, "12 people")
+    assert [(c.text_in(text), c.start) for _, c in chosen] == [("Aleppo", text.rindex("Aleppo"))]
+    # without a mention in its own sentence the chosen one stays
+    assert [c.start for _, c in choose(ranker, doc, ctx, "12")] == [text.index("Aleppo")]
+
+
 def test_a_sub_count_without_a_place_takes_its_totals_places():
     """K7.4 in the learned linker: '18 women' (part of '51 people', no place in its sentence) gets the total's places,
     whatever the ranker would choose; a figure whose sentence names a place of harm is ranked."""

@@ -240,6 +240,33 @@ def test_origins_listed_together_are_not_places_of_harm():
     assert of_type(links, "location") == {("22 cadets", "Bogotá"), ("One more", "Bogotá")}
 
 
+@pytest.mark.parametrize("second", [
+    # where the wounded were taken or treated (K2.5)
+    "Fifteen were taken to the district hospital in Dantewada, where four were in a critical condition.",
+    "The six injured were treated at Bijapur district hospital for gunshot wounds.",
+    "Two were evacuated by air to Raipur, where four were in a critical condition.",
+    # where a speaker was, with the saying verb after the place (K2.4)
+    "A police spokesman in Raipur confirmed that four were in a critical condition.",
+    "A spokesman reached by telephone in Raipur said four were in a critical condition.",
+    # an earlier attack that describes someone
+    "Among the dead was a commander responsible for attacks on the Dantewada road.",
+])
+def test_a_place_the_harm_did_not_happen_in_does_not_take_the_figure(second):
+    """The second sentence's figure keeps the place of the attack, carried from the first (K7.1)."""
+    text = "Maoist rebels ambushed a patrol near Chintalnar on Monday, killing 12 troopers. " + second
+    place = next(p for p in ("Dantewada", "Bijapur", "Raipur") if p in second)
+    figure = next(f for f in ("four", "six injured", "a commander") if f in second)
+    later = sorted([loc(place), cas(figure)], key=lambda mark: second.index(mark[0]))
+    links = rule_links(text, [loc("Chintalnar"), cas("12 troopers"), *later])
+    assert (figure, "Chintalnar") in of_type(links, "location") and (figure, place) not in of_type(links, "location")
+
+
+def test_people_of_a_place_who_speak_are_where_the_harm_was():
+    text = "Shelling hit Kharkiv overnight. Residents of Saltivka said three people died."
+    links = rule_links(text, [loc("Kharkiv"), loc("Saltivka"), cas("three people")])
+    assert of_type(links, "location") == {("three people", "Saltivka")}
+
+
 def test_a_place_described_by_a_nearby_landmark_is_the_place():
     text = "Gunmen stormed the Hayat Hotel, close to the busy KM4 junction, killing 13 civilians."
     links = rule_links(text, [act("Gunmen"), loc("Hayat Hotel"), loc("KM4 junction"), cas("13 civilians")])

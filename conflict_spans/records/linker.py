@@ -80,10 +80,21 @@ POSSESSIVE_CHAIN = re.compile(r"^[’']s\s+(?:[a-z-]+\s+)?$")
 CHAIN_WORDS = frozenset({"a", "an", "the", "in", "of", "on", "at", "near", "around", "outside"})
 PRONOUNS = frozenset({"he", "she", "it", "they", "we", "i", "its", "their"})
 SPEAKER_PLACE = re.compile(r"^\s+(?:\w+\s+){0,2}?(?:in|at|from)\s+(?:the\s+)?$", re.I)
+SAID_AFTER = re.compile(r"^\s+(?:now\s+)?(?:said|says|told|tells|reported|reports|confirmed|confirms|puts?|claimed|claims)\b")
+# speakers who are where the harm was: "residents of [Zamalka] said", "doctors in [Bihać] said"
+LOCAL_SPEAKER = re.compile(r"\b(?:residents|villagers|survivors|witnesses|people|families|doctors?|medics|nurses|hospitals?)\s+(?:of|in|at|from)\s+"
+                           r"(?:the\s+)?(?:[\w-]+\s+){0,2}?$", re.I)
 TREATMENT_PLACE = re.compile(r"\b(?:hospital|clinic|medical cent(?:re|er)|health cent(?:re|er)|morgue|dispensary)\b", re.I)
 NOT_HARM_PLACE = re.compile(r"(?:\b(?:to|towards|into|from(?:\s+across)?|leaving|left|fled|based\s+in|headquartered\s+in|handlers\s+in|hospitals?\s+(?:in|at)|"
                             r"boundary\s+in|treated\s+in|admitted\s+in|flown\s+to|capital\s+of)\s+(?:the\s+)?|\(\s*(?:source:[^)]*)?)$", re.I)
 NOT_HARM_AFTER = re.compile(r"^\s*(?:nationals?|citizens?|-born)\b", re.I)
+# K2.4, K2.5 in a longer phrase: where the wounded were taken or treated ("taken to the district hospital in [Dantewada]",
+# "[Alindao] health centre", "the morgue in [Pristina]"), where a speaker was reached ("reached by telephone in [Waat]"),
+# an earlier attack named to describe someone ("responsible for attacks on the [Route Nationale 1]")
+TREATED_IN = re.compile(r"(?:\b(?:treated|admitted|taken|evacuated|airlifted|transferred|brought)\s+(?:[\w-]+\s+){0,5}?(?:to|in|at)|"
+                        r"\breached\s+(?:[\w-]+\s+){0,3}?(?:in|at)|"
+                        r"\bresponsible\s+for\s+(?:[\w-]+\s+){0,3}?(?:on|in))\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?$", re.I)
+TREATED_AFTER = re.compile(r"^\s+(?:district\s+|general\s+|regional\s+|military\s+)?(?:hospital|clinic|health\s+cent(?:re|er)|morgue)\b", re.I)
 # "the village of [Bomaru] and a border post near [Koindu]": a second site, listed
 LISTED_SITE = re.compile(r"^\s*,?\s*and\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(?:near|in|at|outside|of)\s+(?:the\s+)?$")
 COORDINATED = re.compile(r"^\s*(?:,\s*)?(?:and|or|&)\s+(?:the\s+)?$|^\s*[–/-]\s*$")
@@ -186,7 +197,11 @@ class Context:
         return {s: normalise(s.text_in(self.doc.text)) for s in self.spans if s.label == "CASUALTY"}
 
     def is_speaker_place(self, span: Span) -> bool:
-        """"officials in [Hatay] said": a place right after an ATTRIBUTION span, joined by in/at/from."""
+        """"officials in [Hatay] said": a place right after an ATTRIBUTION span, joined by in/at/from; or a place that its
+        speaker's saying verb follows ("a police spokesman in [Zamfara] confirmed"), unless the speakers are the people
+        of the place or its doctors ("residents of [Zamalka] said")."""
+        if SAID_AFTER.match(self.doc.text[span.end:span.end + 30]) and not LOCAL_SPEAKER.search(self.doc.text[max(0, span.start - 40):span.start]):
+            return True
         before = [s for s in self.spans if s.end <= span.start and s.end >= span.start - 40]
         return bool(before) and before[-1].label == "ATTRIBUTION" and bool(SPEAKER_PLACE.match(self.between(before[-1], span)))
 
@@ -203,7 +218,8 @@ class Context:
             before = self.doc.text[max(0, span.start - 40):span.start]
             after = self.doc.text[span.end:span.end + 12]
             harm = not (self.is_speaker_place(span) or TREATMENT_PLACE.search(span.text_in(self.doc.text)) or NOT_HARM_PLACE.search(before)
-                        or NOT_HARM_AFTER.match(after))
+                        or NOT_HARM_AFTER.match(after) or TREATED_IN.search(self.doc.text[max(0, span.start - 80):span.start])
+                        or TREATED_AFTER.match(self.doc.text[span.end:span.end + 30]))
             if harm and previous is not None and not out[previous] and COORDINATED.match(self.between(previous, span)):
                 harm = False
             out[span] = harm

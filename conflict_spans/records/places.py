@@ -135,7 +135,13 @@ class PlaceRanker:
         peak = max(none, scores[top])
         z = math.exp(none - peak) + sum(math.exp(s - peak) for s in scores)
         p = round(math.exp(scores[top] - peak) / z, 6)
-        return [(p, c) for c in listed_with(ctx, cands, cands[top])]
+        chosen = cands[top]
+        k, text = ctx.sent_of[head], ctx.doc.text
+        if ctx.sent_of[chosen] != k:  # K7.3: the mention of that place in the figure's own sentence, if it has one
+            own = [i for i, c in enumerate(cands) if ctx.sent_of[c] == k and c.text_in(text).lower() == chosen.text_in(text).lower()]
+            if own:
+                chosen = cands[max(own, key=lambda i: (scores[i], -cands[i].start))]
+        return [(p, c) for c in listed_with(ctx, cands, chosen)]
 
 
 def fit_ranker(items: Sequence[tuple[list[list[float]], list[float], list[bool]]], *, l2: float = L2, steps: int = STEPS) -> PlaceRanker:
