@@ -10,7 +10,7 @@ import pytest
 from conflict_spans.document import Document, Relation
 from conflict_spans.records.learned import CANDIDATE_FEATURES, LearnedLinker, candidate_rows, candidates
 from conflict_spans.records.linker import Context, RuleLinker
-from conflict_spans.records.places import NONE_FEATURES, PLACE_FEATURES, PlaceRanker, fit_ranker, listed_with, loss, place_rows
+from conflict_spans.records.places import NONE_FEATURES, PLACE_FEATURES, PlaceRanker, fit_ranker, listed_with, loss, none_features, place_rows
 
 from support import spans_from_marks
 
@@ -126,6 +126,22 @@ def test_a_sub_count_without_a_place_takes_its_totals_places():
     rule = set(RuleLinker().link(doc))
     assert linker.places_of(ctx, sub, links, rule) == [Relation(sub, p, "location") for p in places]
     assert linker.places_of(ctx, total, [], rule) == []  # its own sentence names places: the ranker decides
+
+
+@pytest.mark.parametrize("sentence, period", [
+    ("Local rights groups said the death toll for the month so far exceeded 40.", True),
+    ("In the first six months of the campaign, more than 600 militants were killed.", True),
+    ("The total for the day in the three southernmost provinces was at least ten dead.", True),
+    ("Gunmen killed 12 people in the market on Monday.", False),
+])
+def test_a_toll_over_a_period_or_an_area_is_a_no_place_feature(sentence, period):
+    text = "Gunmen attacked the market in Beni. " + sentence
+    figure = next(f for f in ("40", "more than 600 militants", "at least ten dead", "12 people") if f in sentence)
+    doc = Document("d", text, spans_from_marks(text, [("Beni", "LOCATION"), (figure, "CASUALTY", "killed")]))
+    ctx = Context(doc)
+    head = span(ctx, figure)
+    values = dict(zip(NONE_FEATURES, none_features(ctx, head, candidates(ctx, head, "location"), set())))
+    assert values["period_toll"] == float(period)
 
 
 def test_place_features_are_named_once():

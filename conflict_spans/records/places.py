@@ -7,8 +7,10 @@ is, if any. The ranker scores every LOCATION candidate of a figure and one
 discrete-choice models; listwise ranking in the learning-to-rank sense). It
 picks the highest; a place brings the places listed with it in its sentence
 ("around [Djaiba] and [Fataki]", "the [Komanda]–[Luna] road") and their
-bracketed forms (K2.3, K6.2). A sub-count or restatement whose own sentence
-names no place of harm then takes the places chosen for its figure (K7.4).
+bracketed forms (K2.3, K6.2); a place chosen in another sentence is linked at
+its mention in the figure's own sentence, if it has one (K7.3). A sub-count or
+restatement whose own sentence names no place of harm then takes the places
+chosen for its figure (K7.4).
 
 A candidate's features are the pair features of ``records.learned`` (with the
 rule linker's answer among them) and ``PLACE_FEATURES``: what lies between
@@ -17,7 +19,8 @@ a live blog, paragraphs), whether it is the latest place, or the latest place
 of harm, before the figure, the chain it sits in ("[Dara] district,
 [Panjshir]": the narrower or the wider), whether its name is in the headline,
 and a superlative before it ("the worst attack in [Kashmir] since ...": a
-comparison, not the place). The "no place" option has ``NONE_FEATURES``.
+comparison, not the place). The "no place" option has ``NONE_FEATURES``, among them a toll
+over a whole war or country, or over a period or an area rather than one event (K7.5).
 
 Training maximises the probability of the gold choice: the sum of the
 softmax over the figure's gold places, or the "no place" option when gold
@@ -40,7 +43,11 @@ PLACE_FEATURES: tuple[str, ...] = (
     "figure_in_tail_sentence", "superlative_before", "paragraphs_apart", "named_in_headline", "total_has_place",
     "first_figure_place", "narrower_in_chain", "wider_in_chain", "rule_same_name", "rule_has_place", "own_harm_place",
 )
-NONE_FEATURES: tuple[str, ...] = ("bias", "own_harm_place", "cumulative", "rule_none", "head_headline", "no_place_before", "candidates")
+NONE_FEATURES: tuple[str, ...] = ("bias", "own_harm_place", "cumulative", "rule_none", "head_headline", "no_place_before", "candidates", "period_toll")
+# a toll over a period or an area rather than one event (K7.5): "in the period", "for the month so far", "in the first six months"
+PERIOD_TOLL = re.compile(r"\b(?:in the (?:same )?period|for the (?:day|week|month|year)|so far|cumulative|in the war|in the fighting|"
+                         r"in the (?:first|past|last) (?:[\w-]+ )?(?:days|weeks|months|years)|(?:toll|total) (?:since|for)|"
+                         r"across the (?:[\w-]+ )?(?:areas|country|region|provinces)|over the (?:past|last) (?:[\w-]+ )?(?:days|weeks|months))\b", re.I)
 L2 = 1e-3
 STEPS = 1500
 # a live blog's time stamp, a numbered paragraph or a list item at the start of a line
@@ -105,6 +112,7 @@ def none_features(ctx: Context, head: Span, cands: Sequence[Span], rule: Collect
         "head_headline": float(k == 0),
         "no_place_before": float(not any(c.start < head.start for c in cands)),
         "candidates": min(len(cands), 20) / 20,
+        "period_toll": float(bool(PERIOD_TOLL.search(ctx.sentence_text(k)))),
     }
     return [values[f] for f in NONE_FEATURES]
 
