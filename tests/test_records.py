@@ -19,9 +19,9 @@ from conflict_spans.problems import CorpusError
 from conflict_spans.records.counts import normalise
 from conflict_spans.records.extract import COLUMN_DOCS, COLUMNS, NO_SOURCE, records, summarise, to_csv, to_jsonl
 from conflict_spans.records.gold_counts import read_gold_counts
-from conflict_spans.records.learned import (CANDIDATE_FEATURES, DEFAULT_WEIGHTS, FEATURES, PAIRWISE, CombinedLinker, LearnedLinker, choose_default,
-                                            load_linker, train)
-from conflict_spans.records.linker import RuleLinker, _chained
+from conflict_spans.records.learned import (CANDIDATE_FEATURES, DEFAULT_WEIGHTS, FEATURES, PAIRWISE, CombinedLinker, LearnedLinker, candidates,
+                                            choose_default, load_linker, train)
+from conflict_spans.records.linker import Context, RuleLinker, _chained
 from conflict_spans.records.scoring import bcubed, bcubed_counts, groups, link_counts, link_scores, prf
 from conflict_spans.resources import resource_path
 from conflict_spans.schema import RELATION_NAMES
@@ -294,11 +294,26 @@ def test_perpetrator_after_the_figure_behind_by():
     ("On Monday a car packed with explosives killed four people.", "car packed with explosives", False),
     ("A Russian missile killed four people near the market.", "Russian missile", True),
     ("On Monday Eritrean planes killed four people near the market.", "Eritrean planes", True),
+    # the party named at the start of the sentence, or by a common noun
+    ("Ethiopian jets killed four people near the market.", "Ethiopian jets", True),
+    ("PKK roadside bombs killed four people near the market.", "PKK roadside bombs", True),
+    ("A junta fighter jet killed four people near the market.", "junta fighter jet", True),
+    ("Enemy aircraft killed four people near the market.", "Enemy aircraft", True),
+    ("A suicide car bomber killed four people near the market.", "suicide car bomber", True),
+    ("Roadside bombs killed four people near the market.", "Roadside bombs", False),
 ])
 def test_a_weapon_is_a_perpetrator_only_when_it_names_the_party(text, actor, linked):
     """K3.4: "a [drone] killed [four]" has no perpetrator link; "[Russian missile]" names the party and has one."""
     links = rule_links(text, [act(actor), cas("four people")])
     assert of_type(links, "perpetrator") == ({("four people", actor)} if linked else set())
+
+
+def test_the_learned_linker_never_offers_a_weapon_that_names_no_party_as_a_perpetrator():
+    text = "A drone killed four people near the market. Ethiopian jets killed five people near the school."
+    doc = Document("d", text, spans_from_marks(text, [act("drone"), cas("four people"), act("Ethiopian jets"), cas("five people")]))
+    ctx = Context(doc)
+    tails = {h.text_in(text): [t.text_in(text) for t in candidates(ctx, h, "perpetrator")] for h in ctx.spans if h.label == "CASUALTY"}
+    assert tails == {"four people": [], "five people": ["Ethiopian jets"]}
 
 
 def test_no_perpetrator_after_of():

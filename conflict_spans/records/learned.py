@@ -68,7 +68,8 @@ def candidates(ctx: Context, head: Span, type_: str) -> list[Span]:
     k = ctx.sent_of[head]
     lo, hi = k - WINDOW_BEFORE[type_], k + WINDOW_AFTER[type_]
     dateline = ctx.dateline_for(head) if type_ == "location" else None
-    return [s for s in allowed_tails(ctx, head, type_) if lo <= ctx.sent_of[s] <= hi or s == dateline]
+    return [s for s in allowed_tails(ctx, head, type_) if (lo <= ctx.sent_of[s] <= hi or s == dateline)
+            and not (type_ == "perpetrator" and ctx.weapon_only(s))]  # K3.4: a weapon that names no party is no perpetrator
 
 
 def pair_features(ctx: Context, head: Span, tail: Span, type_: str, cands: list[Span], rule: set[Relation]) -> list[float]:

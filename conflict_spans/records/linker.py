@@ -107,6 +107,10 @@ DATELINE = re.compile(r"^\s*(?:\(|—|–|-|,|:)")
 WEAPON = re.compile(r"\b(?:drones?|shells?|missiles?|rockets?|mortars?|bombs?|explosives?|IEDs?|device|jets?|planes?|aircraft|artillery|tanks?|"
                     r"mines?|car|vehicle|grenades?|airstrikes?|strikes?|rounds?|shelling|fire)\b", re.I)
 CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*")
+# a party named in a weapon's span: "junta fighter jet", "air force jet", "enemy aircraft", "suicide car bomber" (a person)
+PARTY_WORD = re.compile(r"\b(?:junta|army|military|air\s+force|navy|rebels?|militants?|enemy|government|regime|police|forces|troops|"
+                        r"soldiers|units?|fighters|bombers?|gunmen|insurgents)\b", re.I)
+PARTY_NAME = re.compile(r"[A-Z][a-z’'-]*(?:ian|ean|ese|ish|i|an)|[A-Z]{2,}s?")
 
 
 def _past_bracket(gap: str) -> str:
@@ -169,10 +173,15 @@ class Context:
 
     def weapon_only(self, span: Span) -> bool:
         """A weapon or platform that names no party (K3.4): "a drone", "Explosive drones", "car packed with explosives"; not
-        "Russian missile" or "Israeli jets" (a capitalised word other than the sentence's first)."""
+        "Russian missile", "Israeli jets" (a capitalised word other than the sentence's first, or a demonym or acronym there),
+        "junta fighter jet" (a party noun) or "suicide car bomber" (a person)."""
         text = span.text_in(self.doc.text)
+        if not WEAPON.search(text) or PARTY_WORD.search(text):
+            return False
         first = self.sents[self.sent_of[span]].start if self.sents else 0
-        return bool(WEAPON.search(text)) and all(span.start + m.start() == first for m in CAPITALISED.finditer(text))
+        # a capitalised word names the party unless it is only the sentence's first word; a demonym or an acronym
+        # names it there too ("Ethiopian jets bombed ...", "PKK roadside bombs")
+        return all(span.start + m.start() == first and not PARTY_NAME.fullmatch(m.group()) for m in CAPITALISED.finditer(text))
 
     @cached_property
     def places(self) -> list[Span]:
