@@ -72,8 +72,8 @@ CHAIN_BREAK = re.compile(r"\b(?:and|or|but|that|which|where|who|when|while|as|af
 # the kind of place a description names ("a village in", "the capital of", "district of", "south-west of")
 CHAIN_KIND = re.compile(r"\b(?:villages?|towns?|city|cities|districts?|provinces?|regions?|neighbou?rhoods?|camps?|areas?|county|counties|states?|"
                         r"municipalit(?:y|ies)|departments?|valley|capital|suburbs?|settlements?|hamlets?|quarter|commune|locality|territory|"
-                        r"governorates?|oblasts?|island|coast|shore|border|outskirts|edge|part|road|highway|base|sector|division|side|site|venue|"
-                        r"schools?|dam|relay|complex|headquarters|mountains?|intersection|gate|terminal|campus|strip|borders|sectors|"
+                        r"governorates?|oblasts?|island|coast|shore|borders?|outskirts|edge|part|road|highway|base|sectors?|division|side|site|venue|"
+                        r"schools?|dam|relay|complex|headquarters|mountains?|intersection|gate|terminal|campus|strip|"
                         r"church(?:es)?|mosques?|airfield|airport|port|station|post|checkpoint|bridge|market|"
                         r"(?:north|south|east|west)(?:-?(?:east|west))?(?:ern)?)\b", re.I)
 POSSESSIVE_CHAIN = re.compile(r"^[’']s\s+(?:[a-z-]+\s+)?$")
@@ -89,7 +89,7 @@ NOT_HARM_PLACE = re.compile(r"(?:\b(?:to|towards|into|from(?:\s+across)?|leaving
                             r"boundary\s+in|treated\s+in|admitted\s+in|flown\s+to|capital\s+of)\s+(?:the\s+)?|\(\s*(?:source:[^)]*)?)$", re.I)
 NOT_HARM_AFTER = re.compile(r"^\s*(?:nationals?|citizens?|-born)\b", re.I)
 # K2.4, K2.5 in a longer phrase: where the wounded were taken or treated ("taken to the district hospital in [Dantewada]",
-# "[Alindao] health centre", "the morgue in [Pristina]"), where a speaker was reached ("reached by telephone in [Waat]"),
+# "[Alindao] health centre", "taken to the morgue in [Pristina]"), where a speaker was reached ("reached by telephone in [Waat]"),
 # an earlier attack named to describe someone ("responsible for attacks on the [Route Nationale 1]")
 TREATED_IN = re.compile(r"(?:\b(?:treated|admitted|taken|evacuated|airlifted|transferred|brought)\s+(?:[\w-]+\s+){0,5}?(?:to|in|at)|"
                         r"\breached\s+(?:[\w-]+\s+){0,3}?(?:in|at)|"

@@ -43,11 +43,14 @@ PLACE_FEATURES: tuple[str, ...] = (
     "figure_in_tail_sentence", "superlative_before", "paragraphs_apart", "named_in_headline", "total_has_place",
     "first_figure_place", "narrower_in_chain", "wider_in_chain", "rule_same_name", "rule_has_place", "own_harm_place",
 )
-NONE_FEATURES: tuple[str, ...] = ("bias", "own_harm_place", "cumulative", "rule_none", "head_headline", "no_place_before", "candidates", "period_toll")
-# a toll over a period or an area rather than one event (K7.5): "in the period", "for the month so far", "in the first six months"
+NONE_FEATURES: tuple[str, ...] = ("bias", "own_harm_place", "cumulative", "rule_none", "head_headline", "no_place_before", "candidates",
+                                  "period_toll")
+# a toll over a period or an area rather than one event (K7.5): "in the period", "for the month so far",
+# "in the first six months"
 PERIOD_TOLL = re.compile(r"\b(?:in the (?:same )?period|for the (?:day|week|month|year)|so far|cumulative|in the war|in the fighting|"
                          r"in the (?:first|past|last) (?:[\w-]+ )?(?:days|weeks|months|years)|(?:toll|total) (?:since|for)|"
-                         r"across the (?:[\w-]+ )?(?:areas|country|region|provinces)|over the (?:past|last) (?:[\w-]+ )?(?:days|weeks|months))\b", re.I)
+                         r"across the (?:[\w-]+ )?(?:areas|country|region|provinces)|"
+                         r"over the (?:past|last) (?:[\w-]+ )?(?:days|weeks|months))\b", re.I)
 L2 = 1e-3
 STEPS = 1500
 # a live blog's time stamp, a numbered paragraph or a list item at the start of a line
