@@ -52,7 +52,7 @@ FEATURES: tuple[str, ...] = (
     "in_before_tail", "speaker_place", "treatment_place", "pronoun", "same_best", "same_status", "subcount_cue", "same_words",
     "harm_after_tail", "harm_in_head_sentence", "head_sentence_has_label", "first_in_sentence", "rule_and_same_sentence",
     "harm_place", "same_qualifier", "syntax_attached", "syntax_agent", "syntax_sayer", "syntax_near",
-    "previous_figure_tail", "sentences_back", "mentions", "harm_in_tail_sentence", "cumulative", "first_place", "weapon_only",
+    "previous_figure_tail", "sentences_back", "mentions", "harm_in_tail_sentence", "cumulative", "first_place",
 )
 # sentences before (and after) the head's sentence in which a tail is a candidate
 WINDOW_BEFORE = {"source": 1, "location": 10_000, "perpetrator": 1, "part_of": 8, "restates": 10_000}  # K1.2, K7.1, K3.2
@@ -133,7 +133,6 @@ def pair_features(ctx: Context, head: Span, tail: Span, type_: str, cands: list[
         "harm_in_tail_sentence": float(ctx.harm_sentence(j)),
         "cumulative": float(bool(CUMULATIVE.search(ctx.sentence_text(k)))),
         "first_place": float(tail.label == "LOCATION" and tail == ctx.first_harm_place),
-        "weapon_only": float(tail.label == "ACTOR" and ctx.weapon_only(tail)),
     }
     return [values[name] for name in FEATURES]
 
