@@ -614,6 +614,23 @@ def test_to_csv_has_the_columns_and_every_documented_column():
     assert [json.loads(line) for line in to_jsonl(rows).splitlines()] == [r.to_dict() for r in rows]
 
 
+def test_records_carry_each_links_score_in_the_order_of_its_spans():
+    doc = records_document()
+    s = sorted(doc.spans)
+    # the two sources of figure 5 given out of text order, with scores; its location without one
+    links = [Relation(s[5], s[9], "source", 0.25), Relation(s[5], s[8], "source", 0.9126), Relation(s[5], s[7], "location"),
+             Relation(s[1], s[2], "location", 0.5), Relation(s[6], s[1], "part_of", 0.8)]
+    rows = {r.figure: r for r in records(doc, links)}
+    row = rows["goma#5"]
+    assert row.source.split(" | ") == [s[8].text_in(doc.text), s[9].text_in(doc.text)]
+    assert row.source_score == "0.913 | 0.250", "the scores follow the texts, in text order"
+    assert row.location == s[7].text_in(doc.text) and row.location_score == "", "a link without a score leaves the column empty"
+    assert rows["goma#1"].location_score == "0.500" and rows["goma#1"].perpetrator_score == ""
+    assert (rows["goma#6"].part_of, rows["goma#6"].part_of_score) == ("goma#1", "0.800") and rows["goma#5"].part_of_score == ""
+    # gold links carry no score: every score column is empty
+    assert all(r.source_score == r.location_score == r.perpetrator_score == r.part_of_score == "" for r in records(doc))
+
+
 # ---- 6. conflict-spans records -------------------------------------------------------------------
 
 PLAIN_TEXT = "Twelve people were killed on Sunday, police said."
@@ -910,6 +927,57 @@ def test_score_records_intervals_bracket_an_imperfect_linker():
     assert 0 < source["recall"] < 1 and source["precision"] == 1.0
     interval = source["f1_interval"]
     assert interval["low"] <= interval["point"] <= interval["high"] and interval["low"] < interval["high"]
+
+
+def test_score_records_links_by_score():
+    docs = [records_document()]
+    s = sorted(docs[0].spans)
+    gold_sources = [r for r in docs[0].relations if r.type == "source"]
+    # every gold source link, scored 0.95 or 0.6 in turn, and two wrong ones at 0.8 and 0.3; locations unscored
+    links = [Relation(r.head, r.tail, r.type, 0.95 if i % 2 == 0 else 0.6) for i, r in enumerate(gold_sources)]
+    links += [Relation(s[1], s[8], "source", 0.8), Relation(s[11], s[9], "source", 0.3)]
+    links += [r for r in docs[0].relations if r.type == "location"]
+
+    class Scored:
+        name = "scored"
+
+        def link(self, doc: Document) -> list[Relation]:
+            return links
+
+    by_score = score_records(docs, {"scored": Scored(), "none": NoLinker()}, n_resamples=20, seed=0)["linkers"]
+    assert "by_score" not in by_score["none"], "a linker that gives no scores has no table"
+    table = by_score["scored"]["by_score"]
+    assert set(table) == {"source"}, "types whose links carry no score are left out"
+    n = len(gold_sources)
+    assert table["source"]["gold"] == n and table["source"]["scored_links"] == n + 2
+    cuts = {c["min_score"]: c for c in table["source"]["cuts"]}
+    assert (cuts[0.0]["links"], cuts[0.0]["right"]) == (n + 2, n)
+    assert (cuts[0.5]["links"], cuts[0.5]["right"]) == (n + 1, n), "the wrong link at 0.3 falls below 0.5"
+    assert (cuts[0.7]["links"], cuts[0.7]["right"]) == ((n + 1) // 2 + 1, (n + 1) // 2)
+    assert cuts[0.9]["precision"] == 1.0 and cuts[0.9]["recall"] == pytest.approx(((n + 1) // 2) / n)
+    assert cuts[0.5]["share"] == pytest.approx((n + 1) / (n + 2))
+
+
+def test_report_shows_the_default_linkers_links_by_score():
+    from conflict_spans.evaluation.report import records_section
+
+    docs = [records_document()]
+    scored = [Relation(r.head, r.tail, r.type, 0.75) for r in docs[0].relations]
+
+    class Scored:
+        name = "scored"
+
+        def link(self, doc: Document) -> list[Relation]:
+            return scored
+
+    result = score_records(docs, {"gold": GoldLinker(), "scored": Scored()}, default_linker="scored", n_resamples=20, seed=0)
+    text = "\n".join(records_section(result, "test"))
+    assert "Links by score, default linker (scored)" in text
+    n = sum(1 for r in docs[0].relations if r.type == "source")
+    assert f"| source | 0.7 | {n} | 100.0 | 100.0 | 100.0 |" in text
+    assert "| source | 0.9 | 0 | 0.0 | — | 0.0 |" in text
+    result["default_linker"] = "gold"  # unscored links: no table
+    assert "Links by score" not in "\n".join(records_section(result, "test"))
 
 
 def test_score_counts_on_a_tiny_gold_file(tmp_path):

@@ -4,6 +4,8 @@
   the gold CASUALTY/ATTRIBUTION/LOCATION/ACTOR spans) and **end to end** (the
   linker reads our model's predicted spans; a link counts only when both its
   spans match gold exactly and gold links them the same way).
+- Links by the linker's score (gold spans): for each cut, how many links reach
+  it and their precision, so that an analyst can choose which links to check.
 - Restatement groups, B-cubed over the gold CASUALTY spans (gold spans).
 - Count normalisation against the hand-written gold figures
   (``corpus/counts_gold.tsv``): best value exact, and range agreement (low and
@@ -41,6 +43,28 @@ def _link_table(gold_docs: Sequence[Document], predicted: Sequence[list], weight
     score = prf(*(int(v) for v in totals.sum(axis=0)))
     score["f1_interval"] = _interval(score["f1"], micro, confidence).to_dict()
     out["micro"] = score
+    return out
+
+
+SCORE_CUTS = (0.5, 0.7, 0.9)
+
+
+def _by_score(gold_docs: Sequence[Document], predicted: Sequence[list]) -> dict[str, Any]:
+    """Per relation type, the links whose score reaches each of ``SCORE_CUTS``: how many, their precision and their recall
+    of all gold links of the type (links without a score, the rule linker's, are left out; so are types with none)."""
+    out: dict[str, Any] = {}
+    for t in RELATION_NAMES:
+        gold = {(d.id, r.head, r.tail) for d in gold_docs for r in d.relations if r.type == t}
+        scored = [((d.id, r.head, r.tail) in gold, r.score) for d, links in zip(gold_docs, predicted) for r in links
+                  if r.type == t and r.score is not None]
+        if not scored:
+            continue
+        rows = []
+        for cut in (0.0, *SCORE_CUTS):
+            kept = [right for right, score in scored if score >= cut]
+            rows.append({"min_score": cut, "links": len(kept), "share": len(kept) / len(scored), "right": sum(kept),
+                         "precision": sum(kept) / len(kept) if kept else None, "recall": sum(kept) / len(gold) if gold else None})
+        out[t] = {"gold": len(gold), "scored_links": len(scored), "cuts": rows}
     return out
 
 
@@ -99,6 +123,9 @@ def score_records(gold_docs: Sequence[Document], linkers: Mapping[str, Any], *, 
     for name, linker in linkers.items():
         on_gold = [linker.link(d) for d in gold_docs]
         result = {"gold_spans": _link_table(gold_docs, on_gold, weights, confidence), "groups_bcubed": _bcubed(gold_docs, on_gold, weights, confidence)}
+        by_score = _by_score(gold_docs, on_gold)
+        if by_score:
+            result["by_score"] = by_score
         if predicted_docs is not None:
             result["end_to_end"] = _link_table(gold_docs, [linker.link(d) for d in predicted_docs], weights, confidence)
         out["linkers"][name] = result

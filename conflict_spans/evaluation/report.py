@@ -215,6 +215,15 @@ def records_section(records: dict[str, Any], split: str) -> list[str]:
                 row += [pct(e["precision"]), pct(e["recall"]), ci(e["f1_interval"])] if e else ["—"] * 3
             rows.append(row)
     lines += table(header, rows) + [""]
+    scored = records["linkers"].get(records["default_linker"], {}).get("by_score")
+    if scored:
+        lines += [f"Links by score, default linker ({records['default_linker']}), gold spans: the `*_score` columns of `conflict-spans records`. "
+                  "For each cut, the links whose score reaches it, their share of the type's scored links, their precision, and their recall "
+                  "of all gold links of the type (types the linker gives no score are left out). A cut trades recall for precision: "
+                  "the links below it are the ones to check by hand.", ""]
+        lines += table(["type", "min score", "links", "share", "P", "R"],
+                       [[t, f"{c['min_score']:.1f}", c["links"], pct(c["share"]), pct(c["precision"]), pct(c["recall"])]
+                        for t, v in scored.items() for c in v["cuts"]]) + [""]
     lines += ["Restatement groups (the same figure repeated), B-cubed over the gold CASUALTY spans, gold spans:", ""]
     lines += table(["linker", "mentions", "B-cubed P", "B-cubed R", "B-cubed F1 [95% CI]"],
                    [[name, r["groups_bcubed"]["mentions"], pct(r["groups_bcubed"]["precision"]), pct(r["groups_bcubed"]["recall"]),

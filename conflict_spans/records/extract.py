@@ -45,11 +45,15 @@ class Record:
     point: int | None
     source: str          # linked span texts, joined by " | "
     source_offsets: str  # "start-end" of each, joined by " | "
+    source_score: str    # the linker's probability of each link, joined by " | "; empty for links without one
     location: str
     location_offsets: str
+    location_score: str
     perpetrator: str
     perpetrator_offsets: str
+    perpetrator_score: str
     part_of: str         # the figure id of the total this one is part of, or ""
+    part_of_score: str
     group: str           # the figure id of the first mention of this figure
     sentence: str
 
@@ -74,19 +78,26 @@ COLUMN_DOCS: dict[str, str] = {
     "point": "one conservative figure, as ACLED codes fatalities",
     "source": "text of the linked ATTRIBUTION span(s), ` | `-joined; empty when the report gives none",
     "source_offsets": "their `start-end` offsets, in the same order",
+    "source_score": "the linker's probability for each source link, in the same order (three decimals); empty for links it gives "
+                    "without one (the rule linker, gold links). The evaluation report gives the precision of links above each score",
     "location": "text of the linked LOCATION span(s)",
     "location_offsets": "their offsets",
+    "location_score": "the place ranker's probability for its choice, once per linked place",
     "perpetrator": "text of the linked ACTOR span(s), when the text says who did it",
     "perpetrator_offsets": "their offsets",
+    "perpetrator_score": "the linker's probability for each perpetrator link",
     "part_of": "the figure id of the total this figure is part of (\"including 12 children\")",
+    "part_of_score": "the linker's probability for that link",
     "group": "the figure id of the first mention of this figure: rows with one group are one figure, restated",
     "sentence": "the sentence the figure stands in",
 }
 
 
-def _joined(spans: list[Span], text: str) -> tuple[str, str]:
-    spans = sorted(spans)
-    return " | ".join(s.text_in(text) for s in spans), " | ".join(f"{s.start}-{s.end}" for s in spans)
+def _joined(links: list[Relation], text: str) -> tuple[str, str, str]:
+    """The tails' texts, offsets and scores, in text order (scores empty when no link has one)."""
+    links = sorted(links, key=lambda r: r.tail)
+    scores = " | ".join("" if r.score is None else f"{r.score:.3f}" for r in links) if any(r.score is not None for r in links) else ""
+    return " | ".join(r.tail.text_in(text) for r in links), " | ".join(f"{r.tail.start}-{r.tail.end}" for r in links), scores
 
 
 def records(doc: Document, relations: Sequence[Relation] | None = None) -> list[Record]:
@@ -95,27 +106,29 @@ def records(doc: Document, relations: Sequence[Relation] | None = None) -> list[
     spans = sorted(doc.spans)
     number = {s: i for i, s in enumerate(spans)}
     sents = sentences(doc.text)
-    tails: dict[tuple[Span, str], list[Span]] = {}
+    links: dict[tuple[Span, str], list[Relation]] = {}
     for rel in relations:
-        tails.setdefault((rel.head, rel.type), []).append(rel.tail)
+        links.setdefault((rel.head, rel.type), []).append(rel)
     first: dict[Span, Span] = {}
     for head in [s for s in spans if s.label == "CASUALTY"]:
-        earlier = tails.get((head, GROUPING_RELATION), [])
-        first[head] = first.get(earlier[0], earlier[0]) if earlier else head
+        earlier = links.get((head, GROUPING_RELATION), [])
+        first[head] = first.get(earlier[0].tail, earlier[0].tail) if earlier else head
     out = []
     for head in [s for s in spans if s.label == "CASUALTY"]:
         count = normalise(head.text_in(doc.text))
         sentence = sents[sentence_index(sents, head.start)] if sents else None
-        source, source_at = _joined(tails.get((head, "source"), []), doc.text)
-        place, place_at = _joined(tails.get((head, "location"), []), doc.text)
-        agent, agent_at = _joined(tails.get((head, "perpetrator"), []), doc.text)
-        total = tails.get((head, "part_of"), [])
+        source, source_at, source_score = _joined(links.get((head, "source"), []), doc.text)
+        place, place_at, place_score = _joined(links.get((head, "location"), []), doc.text)
+        agent, agent_at, agent_score = _joined(links.get((head, "perpetrator"), []), doc.text)
+        total = links.get((head, "part_of"), [])
         out.append(Record(
             doc_id=doc.id, figure=f"{doc.id}#{number[head]}", text=head.text_in(doc.text), start=head.start, end=head.end,
             status=head.status, low=count.low, best=count.best, high=count.high, qualifier=count.qualifier, point=count.point,
-            source=source, source_offsets=source_at, location=place, location_offsets=place_at,
-            perpetrator=agent, perpetrator_offsets=agent_at,
-            part_of=f"{doc.id}#{number[total[0]]}" if total else "",
+            source=source, source_offsets=source_at, source_score=source_score,
+            location=place, location_offsets=place_at, location_score=place_score,
+            perpetrator=agent, perpetrator_offsets=agent_at, perpetrator_score=agent_score,
+            part_of=f"{doc.id}#{number[total[0].tail]}" if total else "",
+            part_of_score="" if not total or total[0].score is None else f"{total[0].score:.3f}",
             group=f"{doc.id}#{number[first[head]]}",
             sentence=doc.text[sentence.start:sentence.end].replace("\n", " ") if sentence else "",
         ))
