@@ -79,10 +79,11 @@ COLUMN_DOCS: dict[str, str] = {
     "source": "text of the linked ATTRIBUTION span(s), ` | `-joined; empty when the report gives none",
     "source_offsets": "their `start-end` offsets, in the same order",
     "source_score": "the linker's probability for each source link, in the same order (three decimals); empty for links it gives "
-                    "without one (the rule linker, gold links). The evaluation report gives the precision of links above each score",
+                    "without one (the rule linker, gold links). The evaluation report gives the precision of the links at or above each cut",
     "location": "text of the linked LOCATION span(s)",
     "location_offsets": "their offsets",
-    "location_score": "the place ranker's probability for its choice, once per linked place",
+    "location_score": "the place ranker's probability for its choice, once per linked place (for a sub-count or restatement that "
+                      "takes the place of its figure, K7.4, that figure's)",
     "perpetrator": "text of the linked ACTOR span(s), when the text says who did it",
     "perpetrator_offsets": "their offsets",
     "perpetrator_score": "the linker's probability for each perpetrator link",
