@@ -17,6 +17,7 @@ seed as the span scores (:mod:`conflict_spans.evaluation.bootstrap`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from conflict_spans.document import Document
 from conflict_spans.evaluation.bootstrap import DEFAULT_CONFIDENCE, _f1_from_totals, _interval, resample_weights
 from conflict_spans.records.counts import normalise
 from conflict_spans.records.gold_counts import read_gold_counts
-from conflict_spans.records.scoring import bcubed_counts, link_counts, prf
+from conflict_spans.records.scoring import bcubed_counts, link_counts, link_key, prf
 from conflict_spans.schema import RELATION_NAMES
 
 
@@ -51,20 +52,26 @@ SCORE_CUTS = (0.5, 0.7, 0.9)
 
 def _by_score(gold_docs: Sequence[Document], predicted: Sequence[list]) -> dict[str, Any]:
     """Per relation type, the links whose score reaches each of ``SCORE_CUTS``: how many, their precision and their recall
-    of all gold links of the type (links without a score, the rule linker's, are left out; so are types with none)."""
+    of all gold links of the type (links without a score, the rule linker's, are left out; so are types with none).
+    A link is right as ``link_counts`` counts it (``link_key``)."""
+    scored: dict[str, list[tuple[bool, float]]] = {t: [] for t in RELATION_NAMES}
+    gold: Counter = Counter()
+    for doc, links in zip(gold_docs, predicted):
+        keys = {link_key(r) for r in doc.relations}
+        gold.update(key[3] for key in keys)
+        scored_keys = {link_key(r): r.score for r in links if r.score is not None and r.type in scored}
+        for key, score in scored_keys.items():
+            scored[key[3]].append((key in keys, score))
     out: dict[str, Any] = {}
-    for t in RELATION_NAMES:
-        gold = {(d.id, r.head, r.tail) for d in gold_docs for r in d.relations if r.type == t}
-        scored = [((d.id, r.head, r.tail) in gold, r.score) for d, links in zip(gold_docs, predicted) for r in links
-                  if r.type == t and r.score is not None]
-        if not scored:
+    for t, pairs in scored.items():
+        if not pairs:
             continue
         rows = []
         for cut in (0.0, *SCORE_CUTS):
-            kept = [right for right, score in scored if score >= cut]
-            rows.append({"min_score": cut, "links": len(kept), "share": len(kept) / len(scored), "right": sum(kept),
-                         "precision": sum(kept) / len(kept) if kept else None, "recall": sum(kept) / len(gold) if gold else None})
-        out[t] = {"gold": len(gold), "scored_links": len(scored), "cuts": rows}
+            kept = [right for right, score in pairs if score >= cut]
+            rows.append({"min_score": cut, "links": len(kept), "share": len(kept) / len(pairs), "right": sum(kept),
+                         "precision": sum(kept) / len(kept) if kept else None, "recall": sum(kept) / gold[t] if gold[t] else None})
+        out[t] = {"gold": gold[t], "scored_links": len(pairs), "cuts": rows}
     return out
 
 
