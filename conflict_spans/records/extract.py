@@ -94,10 +94,15 @@ COLUMN_DOCS: dict[str, str] = {
 }
 
 
+def _score(link: Relation) -> str:
+    """A link's score as the records write it (three decimals), or "" when the linker gives none."""
+    return "" if link.score is None else f"{link.score:.3f}"
+
+
 def _joined(links: list[Relation], text: str) -> tuple[str, str, str]:
     """The tails' texts, offsets and scores, in text order (scores empty when no link has one)."""
     links = sorted(links, key=lambda r: r.tail)
-    scores = " | ".join("" if r.score is None else f"{r.score:.3f}" for r in links) if any(r.score is not None for r in links) else ""
+    scores = " | ".join(_score(r) for r in links) if any(r.score is not None for r in links) else ""
     return " | ".join(r.tail.text_in(text) for r in links), " | ".join(f"{r.tail.start}-{r.tail.end}" for r in links), scores
 
 
@@ -129,7 +134,7 @@ def records(doc: Document, relations: Sequence[Relation] | None = None) -> list[
             location=place, location_offsets=place_at, location_score=place_score,
             perpetrator=agent, perpetrator_offsets=agent_at, perpetrator_score=agent_score,
             part_of=f"{doc.id}#{number[total[0].tail]}" if total else "",
-            part_of_score="" if not total or total[0].score is None else f"{total[0].score:.3f}",
+            part_of_score=_score(total[0]) if total else "",
             group=f"{doc.id}#{number[first[head]]}",
             sentence=doc.text[sentence.start:sentence.end].replace("\n", " ") if sentence else "",
         ))
